@@ -1,0 +1,105 @@
+"""Human keys (``US001/K1000`` and ``US001/K1000/MS001/1``): parsing, printing and lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.errors import InvalidInput, NotFound
+from contracts.models import Contract, Milestone, MilestoneCondition, ProjectActivity
+
+_PART = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+@dataclass(frozen=True, order=True)
+class ContractKey:
+    business_unit: str
+    contract_num: str
+
+    @classmethod
+    def parse(cls, text: str) -> ContractKey:
+        parts = text.strip().split("/")
+        if len(parts) != 2 or not all(_PART.match(p) for p in parts):
+            raise InvalidInput(f"contract key {text!r} is not of the form BU/CONTRACT (e.g. US001/K1000)")
+        return cls(parts[0].upper(), parts[1])
+
+    def __str__(self) -> str:
+        return f"{self.business_unit}/{self.contract_num}"
+
+
+@dataclass(frozen=True, order=True)
+class MilestoneKey:
+    contract: ContractKey
+    milestone_id: str
+    milestone_num: int
+
+    @classmethod
+    def parse(cls, text: str) -> MilestoneKey:
+        parts = text.strip().split("/")
+        if len(parts) != 4 or not all(_PART.match(p) for p in parts) or not parts[3].isdigit():
+            raise InvalidInput(
+                f"milestone key {text!r} is not of the form BU/CONTRACT/MILESTONE_ID/NUM (e.g. US001/K1000/MS001/1)"
+            )
+        return cls(ContractKey(parts[0].upper(), parts[1]), parts[2].upper(), int(parts[3]))
+
+    def __str__(self) -> str:
+        return f"{self.contract}/{self.milestone_id}/{self.milestone_num}"
+
+
+def parse_date(text: str, what: str = "date") -> dt.date:
+    """ISO dates only (``2026-11-23``): one unambiguous format for people, files and programs."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"{what} {text!r} is not a date of the form YYYY-MM-DD") from exc
+
+
+def get_contract(session: Session, key: ContractKey) -> Contract:
+    contract = session.scalar(
+        select(Contract).where(
+            Contract.business_unit == key.business_unit, Contract.contract_num == key.contract_num
+        )
+    )
+    if contract is None:
+        raise NotFound("contract", str(key))
+    return contract
+
+
+def get_milestone(session: Session, key: MilestoneKey) -> Milestone:
+    milestone = session.scalar(
+        select(Milestone)
+        .join(Contract)
+        .where(
+            Contract.business_unit == key.contract.business_unit,
+            Contract.contract_num == key.contract.contract_num,
+            Milestone.milestone_id == key.milestone_id,
+            Milestone.milestone_num == key.milestone_num,
+        )
+    )
+    if milestone is None:
+        get_contract(session, key.contract)  # a missing contract is the clearer message
+        raise NotFound("milestone", str(key))
+    return milestone
+
+
+def get_condition(session: Session, key: MilestoneKey, seq: int) -> MilestoneCondition:
+    milestone = get_milestone(session, key)
+    for condition in milestone.conditions:
+        if condition.condition_seq == seq:
+            return condition
+    raise NotFound("condition", f"{key}#{seq}")
+
+
+def get_activity(session: Session, project_id: str, activity_id: str) -> ProjectActivity:
+    activity = session.scalar(
+        select(ProjectActivity).where(
+            ProjectActivity.project_id == project_id, ProjectActivity.activity_id == activity_id
+        )
+    )
+    if activity is None:
+        raise NotFound("project activity", f"{project_id}/{activity_id}")
+    return activity

@@ -1,0 +1,3 @@
+from ms_prcs.cli import main
+
+main()

@@ -1,0 +1,17 @@
+"""``ms-prcs init``: create or upgrade the schema."""
+
+from __future__ import annotations
+
+import click
+
+from ms_prcs.cli import main
+from ms_prcs.cli.context import AppContext, pass_app
+from ms_prcs.db import upgrade
+
+
+@main.command()
+@pass_app
+def init(app: AppContext) -> None:
+    """Create or upgrade the database schema to the latest version (Alembic)."""
+    upgrade(app.engine)
+    click.echo(f"schema is up to date in {app.engine.url.render_as_string(hide_password=True)}")

@@ -1,0 +1,61 @@
+"""Configuration, read once at the edge (CLI, scheduler) into a frozen value that is passed down."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from conditions.sql_rules import DEFAULT_ALLOWED_TABLES, SqlRules
+from contracts.errors import InvalidInput
+
+DEFAULT_DB_URL = "sqlite:///ms_prcs.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = DEFAULT_DB_URL
+    tz: str = "UTC"
+    sql_rules: SqlRules = field(default_factory=SqlRules)
+    sql_timeout_s: float = 5.0
+    chunk_size: int = 50_000
+
+    def today(self) -> dt.date:
+        """Today in the configured time zone: the default as-of date of a run, taken once at the entry point."""
+        return dt.datetime.now(ZoneInfo(self.tz)).date()
+
+    @classmethod
+    def from_env(cls, db_url: str | None = None, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ) if env is None else env
+        tz = env.get("MS_PRCS_TZ", "UTC")
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise InvalidInput(f"MS_PRCS_TZ {tz!r} is not a known time zone") from exc
+        tables = env.get("MS_PRCS_SQL_TABLES")
+        allowed = (
+            frozenset(t.strip().lower() for t in tables.split(",") if t.strip())
+            if tables
+            else DEFAULT_ALLOWED_TABLES
+        )
+        return cls(
+            db_url=db_url or env.get("MS_PRCS_DB", DEFAULT_DB_URL),
+            tz=tz,
+            sql_rules=SqlRules(dialect=env.get("MS_PRCS_SQL_DIALECT", "postgres"), allowed_tables=allowed),
+            sql_timeout_s=_number(env, "MS_PRCS_SQL_TIMEOUT", 5.0),
+            chunk_size=int(_number(env, "MS_PRCS_CHUNK_SIZE", 50_000)),
+        )
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise InvalidInput(f"{name} must be positive, got {raw!r}")
+    return value
