@@ -1,0 +1,1 @@
+"""Jobs: nightly (or any cron-like time) engine runs with the ``schedule`` package, in a configured time zone."""
