@@ -1,0 +1,174 @@
+"""``ms-prcs report activity|impact|cycle-time``: read-only reports as a table, CSV, JSON or HTML.
+
+Each command builds the scope, runs one report in one (read-only) transaction and prints or writes it. The
+figures, their definitions and the rendering live in :mod:`ms_prcs.reports`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ms_prcs.cli import main
+from ms_prcs.cli.context import AppContext, pass_app
+from ms_prcs.cli.params import DATE
+from ms_prcs.reports import (
+    FORMATS,
+    Report,
+    ReportScope,
+    activity_report,
+    cycle_time_report,
+    impact_report,
+    render,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def report_options(f: F) -> F:
+    """The options every report takes: its scope, its format and where to write it."""
+    options = [
+        click.option(
+            "--bu",
+            "business_units",
+            multiple=True,
+            metavar="BU",
+            help="Only this business unit (repeat for several; default all).",
+        ),
+        click.option(
+            "--from",
+            "date_from",
+            type=DATE,
+            help="Only milestones with a status change on or after this day.",
+        ),
+        click.option(
+            "--to",
+            "date_to",
+            type=DATE,
+            help="Only milestones with a status change on or before this day.",
+        ),
+        click.option(
+            "--as-of",
+            "as_of",
+            type=DATE,
+            help="The report's today: decides Past Due and how long open stays have run (default today).",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            help="Output format (default table, or json with --json).",
+        ),
+        click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False, writable=True, path_type=Path),
+            help="Write the report to this file instead of printing it.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@main.group()
+def report() -> None:
+    """Reports: Activity, Impact and Cycle Time by Milestone (table, CSV, JSON or HTML with a chart)."""
+
+
+@report.command("activity")
+@report_options
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="How many bottlenecks (longest-waiting Ready milestones) to list.",
+)
+@pass_app
+def activity(
+    app: AppContext,
+    top: int,
+    business_units: tuple[str, ...],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    as_of: dt.date | None,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
+    """Milestones per milestone id by status, Past Due counts, and the bottlenecks.
+
+    Past Due: not Completed or Cancelled, with an estimated completion date before the as-of date.
+    """
+    with app.session() as session:
+        result = activity_report(session, _scope(app, business_units, date_from, date_to, as_of), top)
+    _emit(app, result, fmt, output)
+
+
+@report.command("impact")
+@report_options
+@pass_app
+def impact(
+    app: AppContext,
+    business_units: tuple[str, ...],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    as_of: dt.date | None,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
+    """Billing and revenue amounts waiting on milestones not yet Completed, with totals per business unit."""
+    with app.session() as session:
+        result = impact_report(session, _scope(app, business_units, date_from, date_to, as_of))
+    _emit(app, result, fmt, output)
+
+
+@report.command("cycle-time")
+@report_options
+@pass_app
+def cycle_time(
+    app: AppContext,
+    business_units: tuple[str, ...],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    as_of: dt.date | None,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
+    """Days spent in each status per milestone id: count, mean, median and 90th percentile.
+
+    Stays of one milestone in a status are added up first; a milestone still in a status counts up to the
+    end of the as-of day.
+    """
+    with app.session() as session:
+        result = cycle_time_report(session, _scope(app, business_units, date_from, date_to, as_of))
+    _emit(app, result, fmt, output)
+
+
+def _scope(
+    app: AppContext,
+    business_units: tuple[str, ...],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    as_of: dt.date | None,
+) -> ReportScope:
+    return ReportScope(
+        as_of=as_of or app.settings.today(),
+        business_units=tuple(dict.fromkeys(bu.strip().upper() for bu in business_units)),
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def _emit(app: AppContext, result: Report, fmt: str | None, output: Path | None) -> None:
+    chosen = fmt or ("json" if app.json_output else "table")
+    text = render(result, chosen)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"{result.title} ({chosen}) written to {output}")

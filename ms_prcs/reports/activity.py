@@ -1,0 +1,146 @@
+"""Activity by Milestone: how many milestones of each milestone id are in each status, how many are Past
+Due, and which Ready milestones have waited longest (the bottlenecks).
+
+Counts are of the milestones' statuses now (the ``milestone`` table is the source of truth); the scope's
+as-of date decides Past Due and how long the Ready ones have waited (see
+:class:`~ms_prcs.reports.scope.ReportScope`). A bottleneck is a milestone that is Ready now, ranked by how
+long ago its latest move to Ready was: it has passed its edit checks and waits on its conditions (a date,
+someone's Mark Complete, a SQL, another milestone). Two queries in all, whatever the number of milestones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Date, DateTime, String, bindparam
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
+
+from contracts.status import MilestoneStatus
+from ms_prcs.reports.queries import run_query
+from ms_prcs.reports.scope import SCOPE_BINDS, ChartSpec, ReportScope, ReportTable, check_scope, days_between
+
+STATUSES: tuple[MilestoneStatus, ...] = tuple(MilestoneStatus)
+"""Count columns, in the order of the status machine (approval statuses will be columns of their own)."""
+
+OPEN_STATUSES: tuple[MilestoneStatus, ...] = (MilestoneStatus.PENDING, MilestoneStatus.READY)
+"""The statuses a milestone can be Past Due in: Completed and Cancelled ones are done."""
+
+COLUMNS = (
+    "milestone_id",
+    "descr",
+    *(s.value.lower() for s in STATUSES),
+    "total",
+    "past_due",
+    "longest_ready_days",
+)
+BOTTLENECK_COLUMNS = ("milestone", "descr", "ready_since", "days_ready", "est_completion_date", "past_due")
+
+_BINDS = (*SCOPE_BINDS, bindparam("open_statuses", type_=String(), expanding=True))
+_COUNT_COLUMNS: dict[str, TypeEngine[Any]] = {"oldest_ready_since": DateTime()}
+_BOTTLENECK_COLUMNS: dict[str, TypeEngine[Any]] = {"ready_since": DateTime(), "est_completion_date": Date()}
+
+
+@dataclass(frozen=True, eq=False)
+class ActivityReport:
+    """``by_milestone``: one row per milestone id; ``bottlenecks``: the top Ready milestones, longest first."""
+
+    scope: ReportScope
+    by_milestone: pd.DataFrame = field(repr=False)
+    bottlenecks: pd.DataFrame = field(repr=False)
+    name: str = "activity"
+    title: str = "Activity by Milestone"
+
+    def tables(self) -> Sequence[ReportTable]:
+        return (
+            ReportTable("by_milestone", "Milestones by status", self.by_milestone),
+            ReportTable("bottlenecks", "Bottlenecks (Ready longest)", self.bottlenecks),
+        )
+
+    def totals(self) -> Mapping[str, Any]:
+        """Every count column summed over the milestone ids."""
+        counted = [s.value.lower() for s in STATUSES] + ["total", "past_due"]
+        return {c: int(self.by_milestone[c].sum()) for c in counted}
+
+    def chart(self) -> ChartSpec:
+        frame = self.by_milestone
+        return ChartSpec(
+            title="Milestones by status",
+            ylabel="milestones",
+            categories=tuple(frame["milestone_id"]),
+            series=tuple((s.value, tuple(float(v) for v in frame[s.value.lower()])) for s in STATUSES),
+            stacked=True,
+            counts=True,
+        )
+
+
+def activity_report(session: Session, scope: ReportScope, top: int = 5) -> ActivityReport:
+    """Counts by status and Past Due per milestone id, and the ``top`` longest-waiting Ready milestones."""
+    check_scope(session, scope)
+    params = scope.params() | {"ready": MilestoneStatus.READY.value}
+    counts = run_query(
+        session,
+        "activity_by_milestone",
+        params | {"as_of": scope.as_of, "open_statuses": [s.value for s in OPEN_STATUSES]},
+        binds=_BINDS,
+        columns=_COUNT_COLUMNS,
+    )
+    waiting = run_query(
+        session,
+        "bottlenecks",
+        params | {"top": top},
+        binds=_BINDS,
+        columns=_BOTTLENECK_COLUMNS,
+    )
+    return ActivityReport(
+        scope=scope, by_milestone=_by_milestone(counts, scope), bottlenecks=_bottlenecks(waiting, scope)
+    )
+
+
+def _by_milestone(counts: pd.DataFrame, scope: ReportScope) -> pd.DataFrame:
+    if counts.empty:
+        return pd.DataFrame({c: [] for c in COLUMNS})
+    grouped = counts.groupby("milestone_id", sort=True)
+    per_status = counts.pivot_table(
+        index="milestone_id", columns="status", values="milestones", aggfunc="sum", fill_value=0
+    )
+    frame = pd.DataFrame(index=per_status.index)
+    frame["descr"] = grouped["descr"].max().fillna("")
+    for status in STATUSES:
+        frame[status.value.lower()] = per_status.get(status.value, 0)
+    frame["total"] = grouped["milestones"].sum()
+    frame["past_due"] = grouped["past_due"].sum()
+    oldest = grouped["oldest_ready_since"].min()
+    frame["longest_ready_days"] = days_between(oldest, scope.clock).round(2)
+    frame = frame.reset_index()
+    ints = [*(s.value.lower() for s in STATUSES), "total", "past_due"]
+    frame[ints] = frame[ints].astype(int)
+    return frame[list(COLUMNS)]
+
+
+def _bottlenecks(waiting: pd.DataFrame, scope: ReportScope) -> pd.DataFrame:
+    if waiting.empty:
+        return pd.DataFrame({c: [] for c in BOTTLENECK_COLUMNS})
+    frame = pd.DataFrame(
+        {
+            "milestone": waiting["business_unit"]
+            + "/"
+            + waiting["contract_num"]
+            + "/"
+            + waiting["milestone_id"]
+            + "/"
+            + waiting["milestone_num"].astype(str),
+            "descr": waiting["descr"],
+            "ready_since": pd.to_datetime(waiting["ready_since"]),
+            "days_ready": days_between(waiting["ready_since"], scope.clock).round(2),
+            "est_completion_date": waiting["est_completion_date"],
+            "past_due": [
+                due is not None and not pd.isna(due) and due < scope.as_of
+                for due in waiting["est_completion_date"]
+            ],
+        }
+    )
+    return frame[list(BOTTLENECK_COLUMNS)]
