@@ -1,0 +1,244 @@
+"""Reference data and contracts: ``bu``, ``role``, ``user``, ``classification`` and ``contract`` commands."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import click
+
+from contracts import admin
+from contracts.errors import InvalidInput
+from contracts.keys import ContractKey
+from contracts.status import ContractStatus
+from ms_prcs import views
+from ms_prcs.cli import main
+from ms_prcs.cli.context import AppContext, json_option, pass_app
+from ms_prcs.cli.output import emit, emit_fields, format_table
+from ms_prcs.cli.params import CONTRACT_KEY, done
+
+
+def parse_amount(text: str, what: str = "--amount") -> Decimal:
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation as exc:
+        raise InvalidInput(f"{what} {text!r} is not a number (e.g. 12000.00)") from exc
+    if not amount.is_finite():
+        raise InvalidInput(f"{what} {text!r} is not a number (e.g. 12000.00)")
+    return amount
+
+
+def parse_assignments(values: tuple[str, ...], what: str) -> dict[str, str]:
+    """``NAME=VALUE`` options (``--attr region=EMEA``) into a dict; the value may itself contain ``=``."""
+    result: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"{what} {value!r} is not of the form NAME=VALUE")
+        result[name.strip()] = rest
+    return result
+
+
+# --- business units, roles, users, classifications ---------------------------------------------------
+
+
+@main.group()
+def bu() -> None:
+    """Business units: the scope of contracts, runs and security."""
+
+
+@bu.command("add")
+@click.argument("business_unit")
+@click.option("--descr", default="", help="Description.")
+@click.option("--currency", default="USD", show_default=True, help="Default currency of its contracts.")
+@json_option
+@pass_app
+def bu_add(app: AppContext, business_unit: str, descr: str, currency: str) -> None:
+    """Add a business unit (e.g. US001)."""
+    with app.session() as session:
+        row = admin.add_business_unit(session, business_unit, descr, currency.upper())
+    done(app, f"business unit {row.business_unit} added", business_unit=row.business_unit)
+
+
+@main.group()
+def role() -> None:
+    """Roles: held by users, named by milestone classifications."""
+
+
+@role.command("add")
+@click.argument("role_name")
+@click.option("--descr", default="", help="Description.")
+@json_option
+@pass_app
+def role_add(app: AppContext, role_name: str, descr: str) -> None:
+    """Add a role."""
+    with app.session() as session:
+        admin.add_role(session, role_name, descr)
+    done(app, f"role {role_name} added", role=role_name)
+
+
+@main.group()
+def user() -> None:
+    """Users: the identities named by --user, with their roles."""
+
+
+@user.command("add")
+@click.argument("user_id")
+@click.option("--name", default="", help="Full name.")
+@click.option("--role", "roles", multiple=True, help="A role the user holds (repeatable).")
+@json_option
+@pass_app
+def user_add(app: AppContext, user_id: str, name: str, roles: tuple[str, ...]) -> None:
+    """Add a user, with the roles it holds."""
+    with app.session() as session:
+        admin.add_user(session, user_id, name, roles)
+    done(
+        app,
+        f"user {user_id} added" + (f" with roles {', '.join(roles)}" if roles else ""),
+        user=user_id,
+        roles=list(roles),
+    )
+
+
+@main.group()
+def classification() -> None:
+    """Milestone classifications: only holders of one of their roles may change a classified milestone."""
+
+
+@classification.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="A role allowed (repeatable).")
+@click.option("--descr", default="", help="Description.")
+@json_option
+@pass_app
+def classification_add(app: AppContext, name: str, roles: tuple[str, ...], descr: str) -> None:
+    """Add a classification: the set of roles that may change its milestones or mark their conditions."""
+    with app.session() as session:
+        admin.add_classification(session, name, roles, descr)
+    done(
+        app,
+        f"classification {name} added for roles {', '.join(roles)}",
+        classification=name,
+        roles=list(roles),
+    )
+
+
+# --- contracts ------------------------------------------------------------------------------------
+
+
+@main.group()
+def contract() -> None:
+    """Contracts (BU/CONTRACT), their lines, attributes and processing status."""
+
+
+@contract.command("add")
+@click.argument("key", type=CONTRACT_KEY)
+@click.option("--descr", default="", help="Description.")
+@click.option("--customer", default="", help="Customer id.")
+@click.option("--currency", help="Currency (default: the business unit's).")
+@click.option(
+    "--attr", "attrs", multiple=True, metavar="NAME=VALUE", help="A contract attribute (repeatable)."
+)
+@json_option
+@pass_app
+def contract_add(
+    app: AppContext,
+    key: ContractKey,
+    descr: str,
+    customer: str,
+    currency: str | None,
+    attrs: tuple[str, ...],
+) -> None:
+    """Add a contract, Pending, e.g. ``contract add US001/K1000 --customer ACME``."""
+    attributes = parse_assignments(attrs, "--attr")
+    with app.session() as session:
+        row = admin.add_contract(
+            session,
+            key,
+            descr=descr,
+            customer=customer,
+            currency=currency.upper() if currency else None,
+            attributes=attributes,
+        )
+    done(app, f"contract {key} added ({row.status})", contract=str(key), status=row.status)
+
+
+@contract.command("show")
+@click.argument("key", type=CONTRACT_KEY)
+@json_option
+@pass_app
+def contract_show(app: AppContext, key: ContractKey) -> None:
+    """Show a contract: fields, attributes, lines and milestones."""
+    with app.session() as session:
+        detail = views.contract_detail(session, key)
+    emit_fields(app, detail)
+    if app.json_output:
+        return
+    attributes = detail["attributes"]
+    click.echo("\nAttributes:")
+    click.echo(format_table([{"name": k, "value": v} for k, v in attributes.items()]))
+    click.echo("\nLines:")
+    click.echo(format_table(detail["lines"]))
+    click.echo("\nMilestones:")
+    click.echo(format_table(detail["milestones"], views.MILESTONE_COLUMNS))
+
+
+@contract.command("list")
+@click.option("--bu", "business_unit", help="Only this business unit.")
+@json_option
+@pass_app
+def contract_list(app: AppContext, business_unit: str | None) -> None:
+    """List contracts with their line count, amount and milestone count."""
+    with app.session() as session:
+        rows = views.list_contracts(session, business_unit)
+    emit(app, rows)
+
+
+@contract.command("status")
+@click.argument("key", type=CONTRACT_KEY)
+@click.argument("status", type=click.Choice(["pending", "active", "closed"], case_sensitive=False))
+@json_option
+@pass_app
+def contract_status(app: AppContext, key: ContractKey, status: str) -> None:
+    """Set a contract's processing status: pending, active or closed."""
+    new = ContractStatus(status.capitalize())
+    with app.session() as session:
+        admin.set_contract_status(session, key, new, app.who())
+    done(app, f"contract {key} is {new}", contract=str(key), status=new)
+
+
+@contract.group("line")
+def contract_line() -> None:
+    """Contract lines: products and amounts that billing and revenue plans hang off."""
+
+
+@contract_line.command("add")
+@click.argument("key", type=CONTRACT_KEY)
+@click.argument("line_num", type=click.IntRange(min=1))
+@click.option("--amount", required=True, help="Line amount, e.g. 12000.00.")
+@click.option("--product", default="", help="Product id.")
+@json_option
+@pass_app
+def contract_line_add(app: AppContext, key: ContractKey, line_num: int, amount: str, product: str) -> None:
+    """Add line LINE_NUM to a contract."""
+    value = parse_amount(amount)
+    with app.session() as session:
+        admin.add_line(session, key, line_num, product=product, amount=value)
+    done(app, f"line {line_num} added to contract {key}", contract=str(key), line=line_num, amount=value)
+
+
+@contract.group("attr")
+def contract_attr() -> None:
+    """Contract attributes: free name/value pairs."""
+
+
+@contract_attr.command("set")
+@click.argument("key", type=CONTRACT_KEY)
+@click.argument("name")
+@click.argument("value")
+@json_option
+@pass_app
+def contract_attr_set(app: AppContext, key: ContractKey, name: str, value: str) -> None:
+    """Set (add or replace) a contract attribute."""
+    with app.session() as session:
+        admin.set_attribute(session, key, name, value)
+    done(app, f"contract {key} attribute {name} = {value}", contract=str(key), name=name, value=value)
