@@ -9,22 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, pass_app
 from ms_prcs.cli.params import DATE
-from ms_prcs.reports import (
-    FORMATS,
-    Report,
-    ReportScope,
-    activity_report,
-    cycle_time_report,
-    impact_report,
-    render,
-)
+from ms_prcs.reports.formats import FORMATS
+
+if TYPE_CHECKING:
+    from ms_prcs.reports import Report, ReportScope
+
+# The report modules (pandas, matplotlib) are imported inside the commands: every other command starts
+# without paying for them.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,6 +102,8 @@ def activity(
 
     Past Due: not Completed or Cancelled, with an estimated completion date before the as-of date.
     """
+    from ms_prcs.reports import activity_report
+
     with app.session() as session:
         result = activity_report(session, _scope(app, business_units, date_from, date_to, as_of), top)
     _emit(app, result, fmt, output)
@@ -122,6 +122,8 @@ def impact(
     output: Path | None,
 ) -> None:
     """Billing and revenue amounts waiting on milestones not yet Completed, with totals per business unit."""
+    from ms_prcs.reports import impact_report
+
     with app.session() as session:
         result = impact_report(session, _scope(app, business_units, date_from, date_to, as_of))
     _emit(app, result, fmt, output)
@@ -144,6 +146,8 @@ def cycle_time(
     Stays of one milestone in a status are added up first; a milestone still in a status counts up to the
     end of the as-of day.
     """
+    from ms_prcs.reports import cycle_time_report
+
     with app.session() as session:
         result = cycle_time_report(session, _scope(app, business_units, date_from, date_to, as_of))
     _emit(app, result, fmt, output)
@@ -156,6 +160,8 @@ def _scope(
     date_to: dt.date | None,
     as_of: dt.date | None,
 ) -> ReportScope:
+    from ms_prcs.reports import ReportScope
+
     return ReportScope(
         as_of=as_of or app.settings.today(),
         business_units=tuple(dict.fromkeys(bu.strip().upper() for bu in business_units)),
@@ -165,6 +171,8 @@ def _scope(
 
 
 def _emit(app: AppContext, result: Report, fmt: str | None, output: Path | None) -> None:
+    from ms_prcs.reports.render import render
+
     chosen = fmt or ("json" if app.json_output else "table")
     text = render(result, chosen)
     if output is None:

@@ -9,11 +9,38 @@ result as a table, CSV, JSON or one self-contained HTML file with a chart.
 
 from __future__ import annotations
 
-from ms_prcs.reports.activity import ActivityReport, activity_report
-from ms_prcs.reports.cycle_time import CycleTimeReport, cycle_time_report
-from ms_prcs.reports.impact import ImpactReport, impact_report
-from ms_prcs.reports.render import FORMATS, render
-from ms_prcs.reports.scope import Report, ReportScope, ReportTable
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ms_prcs.reports.formats import FORMATS
+
+if TYPE_CHECKING:
+    from ms_prcs.reports.activity import ActivityReport, activity_report
+    from ms_prcs.reports.cycle_time import CycleTimeReport, cycle_time_report
+    from ms_prcs.reports.impact import ImpactReport, impact_report
+    from ms_prcs.reports.scope import Report, ReportScope, ReportTable
+
+# pandas and matplotlib take seconds to import; every CLI command imports this package to register
+# ``report``, so the heavy modules load on first use (PEP 562), not at start-up. The renderer is imported
+# from its module (``ms_prcs.reports.render.render``): a lazy name equal to a submodule's would be shadowed.
+_LAZY = {
+    "ActivityReport": "activity",
+    "activity_report": "activity",
+    "CycleTimeReport": "cycle_time",
+    "cycle_time_report": "cycle_time",
+    "ImpactReport": "impact",
+    "impact_report": "impact",
+    "Report": "scope",
+    "ReportScope": "scope",
+    "ReportTable": "scope",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"ms_prcs.reports.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FORMATS",
@@ -26,5 +53,4 @@ __all__ = [
     "activity_report",
     "cycle_time_report",
     "impact_report",
-    "render",
 ]

@@ -22,9 +22,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ms_prcs.reports.formats import FORMATS
 from ms_prcs.reports.scope import ChartSpec, Report, ReportTable
-
-FORMATS = ("table", "csv", "json", "html")
 
 
 def render(report: Report, fmt: str) -> str:
