@@ -68,4 +68,4 @@ def emit_fields(app: AppContext, data: Mapping[str, Any]) -> None:
     for k, v in data.items():
         if isinstance(v, list | dict):
             continue
-        click.echo(f"{k.ljust(width)}  {_cell(v)}")
+        click.echo(f"{k.ljust(width)}  {_cell(v)}".rstrip())
