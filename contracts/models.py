@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -412,3 +413,58 @@ class ProcessMessage(Base):
     severity: Mapped[str] = mapped_column(String(10))
     object_key: Mapped[str] = mapped_column(String(120), default="")
     text: Mapped[str] = mapped_column(Text)
+
+
+# --- the feed for billing and revenue systems (DESIGN 7) ---------------------------------------------
+
+
+class FeedKind(StrEnum):
+    MILESTONE_COMPLETED = "milestone_completed"
+    BILLING_EVENT_ELIGIBLE = "billing_event_eligible"
+    REVENUE_EVENT_ELIGIBLE = "revenue_event_eligible"
+
+
+class FeedEntry(Base):
+    """One fact for downstream systems, appended and never changed: the ``id`` is the consumers' cursor.
+
+    The entry copies the keys and amounts it announces (not only the foreign keys), so that what a consumer
+    reads is what was true when the fact happened. ``dedupe_key`` (``milestone:<pk>`` / ``event:<pk>``) is
+    unique: a milestone completes once and a plan event becomes eligible once, so a rerun cannot publish
+    the same fact twice. No foreign keys: the log outlives whatever it describes.
+    """
+
+    __tablename__ = "feed_entry"
+    __table_args__ = {"sqlite_autoincrement": True}  # cursors are never reused, even after a rollback
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[FeedKind] = mapped_column(status_enum(FeedKind, 30))
+    dedupe_key: Mapped[str] = mapped_column(String(40), unique=True)
+    business_unit: Mapped[str] = mapped_column(String(5))
+    contract_num: Mapped[str] = mapped_column(String(25))
+    contract_pk: Mapped[int]
+    milestone_pk: Mapped[int | None]
+    milestone_id: Mapped[str | None] = mapped_column(String(10))
+    milestone_num: Mapped[int | None]
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    line_num: Mapped[int | None]
+    plan_pk: Mapped[int | None]
+    plan_type: Mapped[PlanType | None] = mapped_column(status_enum(PlanType))
+    plan_id: Mapped[str | None] = mapped_column(String(15))
+    event_pk: Mapped[int | None]
+    event_num: Mapped[int | None]
+    event_type: Mapped[EventType | None] = mapped_column(status_enum(EventType))
+    event_date: Mapped[dt.date | None] = mapped_column(Date)
+    percentage: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    amount: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    process_instance: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class FeedConsumer(Base):
+    """A downstream system's position in the feed: every entry up to ``acked_through`` is acknowledged."""
+
+    __tablename__ = "feed_consumer"
+    consumer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    acked_through: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
