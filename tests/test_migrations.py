@@ -11,14 +11,14 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from contracts.models import Base
+from contracts.schema import METADATA
 from ms_prcs.db import alembic_config, make_engine, upgrade
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
     """A database upgraded to head has exactly the models' tables, columns, indexes and constraints."""
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), METADATA)
     assert diff == [], f"models and migrations differ; write a migration for: {diff}"
 
 

@@ -15,6 +15,7 @@ from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table
 from ms_prcs.cli.params import CONTRACT_KEY, done
+from ms_prcs.workflow_hooks import change_contract_status
 
 
 def parse_amount(text: str, what: str = "--amount") -> Decimal:
@@ -202,8 +203,11 @@ def contract_status(app: AppContext, key: ContractKey, status: str) -> None:
     """Set a contract's processing status: pending, active or closed."""
     new = ContractStatus(status.capitalize())
     with app.session() as session:
-        admin.set_contract_status(session, key, new, app.who())
-    done(app, f"contract {key} is {new}", contract=str(key), status=new)
+        notes = change_contract_status(session, key, new, app.who())
+    if not app.json_output:
+        for note in notes:
+            click.echo(note)
+    done(app, f"contract {key} is {new}", contract=str(key), status=new, notes=notes)
 
 
 @contract.group("line")

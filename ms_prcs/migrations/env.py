@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from contracts.models import Base
+from contracts.schema import METADATA
 
 config = context.config
 engine = config.attributes["engine"]
@@ -12,7 +12,7 @@ engine = config.attributes["engine"]
 with engine.begin() as connection:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=METADATA,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     context.run_migrations()

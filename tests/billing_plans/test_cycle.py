@@ -48,8 +48,9 @@ def test_template_to_billed_and_plan_completed(cli: CliInvoke) -> None:
         "US001/K1000/MS-GOLIVE/1": "Ready",
         "US001/K1000/MS-ACC/1": "Pending",
     }
-    ok(cli, "contract", "status", "US001/K1000", "active")
-    assert "US001/K1000/1/BP-STD  True" in ok(cli, "plan", "ready-on-activation", "US001/K1000")
+    activated = ok(cli, "contract", "status", "US001/K1000", "active")
+    assert "plan US001/K1000/1/BP-STD set Ready on contract activation" in activated
+    assert ok(cli, "plan", "ready-on-activation", "US001/K1000") == "(none)\n"  # nothing left to ready
     ok(cli, "milestone", "ready", "US001/K1000/MS-ACC/1")
 
     # Nothing is eligible before the user marks the sign-off complete.

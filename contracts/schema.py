@@ -1,0 +1,10 @@
+"""The complete schema: importing this module registers every mapped table on ``Base.metadata``.
+
+The approval layer's tables live in their own module (``workflow_models``); anything that needs the whole
+schema at once (Alembic, the migration checks) imports it from here rather than from ``models``.
+"""
+
+from contracts import workflow_models as _workflow_models  # noqa: F401
+from contracts.models import Base
+
+METADATA = Base.metadata
