@@ -10,11 +10,14 @@ Lists are one query each (joined and grouped), so listing thousands of milestone
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from conditions.explain import explain_milestone
+from conditions.sql_rules import SqlRules
 from contracts.audit import ObjectType
 from contracts.keys import ContractKey, MilestoneKey, get_activity, get_contract, get_milestone
 from contracts.milestones import references
@@ -77,9 +80,17 @@ CONDITION_COLUMNS = ("seq", "type", "status", "waits_for", "descr", "completed_o
 HISTORY_COLUMNS = ("at", "object", "old", "new", "by", "reason")
 
 
-def milestone_detail(session: Session, key: MilestoneKey) -> dict[str, Any]:
+def milestone_detail(
+    session: Session,
+    key: MilestoneKey,
+    *,
+    as_of: dt.date | None = None,
+    sql_rules: SqlRules | None = None,
+    sql_timeout_s: float = 5.0,
+) -> dict[str, Any]:
     """Everything ``milestone show`` prints: the fields, the conditions, what references the milestone
-    (what would block a cancel), and its status history with that of its conditions, oldest first."""
+    (what would block a cancel), and its status history with that of its conditions, oldest first.
+    With ``as_of``, also why it is not complete as of that date (``why_not_complete``, the engine's view)."""
     milestone = get_milestone(session, key)
     by_pk = {c.id: c.condition_seq for c in milestone.conditions}
     changes = session.scalars(
@@ -126,6 +137,15 @@ def milestone_detail(session: Session, key: MilestoneKey) -> dict[str, Any]:
         "conditions": [_condition_row(c) for c in milestone.conditions],
         "referenced_by": references(session, milestone),
         "history": history,
+        **(
+            {
+                "why_not_complete": explain_milestone(
+                    session, milestone, as_of, rules=sql_rules or SqlRules(), timeout_s=sql_timeout_s
+                ).to_json()
+            }
+            if as_of is not None
+            else {}
+        ),
     }
 
 

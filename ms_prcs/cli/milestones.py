@@ -17,6 +17,7 @@ from contracts import milestones as services
 from contracts.keys import ContractKey, MilestoneKey
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, MilestoneSource, MilestoneStatus, RequiredConditions
+from contracts.workflow import gates as workflow_gates
 from ms_prcs import views
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
@@ -93,10 +94,17 @@ def milestone_add(
 @click.option(
     "--status", type=click.Choice(list(MILESTONE_STATUSES), case_sensitive=False), help="Only this status."
 )
+@click.option("--gate", help="Only milestones of this stage gate.")
+@click.option("--gate-status", help="Only milestones whose stage gate is Not Started, Active or Complete.")
 @json_option
 @pass_app
 def milestone_list(
-    app: AppContext, contract_key: ContractKey | None, business_unit: str | None, status: str | None
+    app: AppContext,
+    contract_key: ContractKey | None,
+    business_unit: str | None,
+    status: str | None,
+    gate: str | None = None,
+    gate_status: str | None = None,
 ) -> None:
     """List milestones (of one contract, or all), with completed/total conditions."""
     with app.session() as session:
@@ -106,17 +114,27 @@ def milestone_list(
             business_unit=business_unit,
             status=MILESTONE_STATUSES[status.lower()] if status else None,
         )
-    emit(app, rows, [{c: r[c] for c in views.MILESTONE_COLUMNS} for r in rows])
+        rows = workflow_gates.annotate_milestones(session, rows, gate, gate_status)
+    extra = ("step", "gate", "gate_status") if any(r["gate"] or r["step"] != "-" for r in rows) else ()
+    emit(app, rows, [{c: r[c] for c in (*views.MILESTONE_COLUMNS, *extra)} for r in rows])
 
 
 @milestone.command("show")
 @click.argument("key", type=MILESTONE_KEY)
+@click.option("--as-of", type=DATE, help="Explain why it is not complete as of this date (default: today).")
 @json_option
 @pass_app
-def milestone_show(app: AppContext, key: MilestoneKey) -> None:
-    """Show a milestone: fields, conditions, what references it, and its status history."""
+def milestone_show(app: AppContext, key: MilestoneKey, as_of: dt.date | None) -> None:
+    """Show a milestone: fields, conditions and why it is not complete, what references it, and its status
+    history."""
     with app.session() as session:
-        detail = views.milestone_detail(session, key)
+        detail = views.milestone_detail(
+            session,
+            key,
+            as_of=as_of or app.settings.today(),
+            sql_rules=app.settings.sql_rules,
+            sql_timeout_s=app.settings.sql_timeout_s,
+        )
     print_milestone_detail(app, detail)
 
 
@@ -128,6 +146,13 @@ def print_milestone_detail(app: AppContext, detail: dict[str, Any]) -> None:
     emit_fields(app, detail)
     click.echo("\nConditions:")
     click.echo(format_table(detail["conditions"], views.CONDITION_COLUMNS))
+    why = detail.get("why_not_complete")
+    if why:  # part of the Conditions section: the verdict on each condition, as the engine sees it
+        click.echo(f"Why not complete, as of {why['as_of']}: {why['summary']}")
+        for c in why["conditions"]:
+            click.echo(
+                f"  condition {c['seq']} ({c['type']}): {'met' if c['met'] else 'not met'}: {c['reason']}"
+            )
     click.echo("\nReferenced by:")
     click.echo("\n".join(f"  {r}" for r in detail["referenced_by"]) or "(none)")
     click.echo("\nHistory:")

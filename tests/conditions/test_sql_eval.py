@@ -1,5 +1,5 @@
-"""The SQL condition evaluator against real databases: an SQLite file, and PostgreSQL when
-``MS_PRCS_TEST_PG_URL`` names one (each test then gets a fresh schema).
+"""The SQL condition evaluator against real databases: an SQLite file, and the test run's PostgreSQL server
+(``pg_server_url`` in conftest.py; each test gets a fresh schema).
 
 The tables here are the test's own, not the project's models, so the evaluator is tested on its contract
 alone: candidates in, met condition ids out, nothing written, the caller's transaction intact.
@@ -8,7 +8,6 @@ alone: candidates in, met condition ids out, nothing written, the caller's trans
 from __future__ import annotations
 
 import datetime
-import os
 import sqlite3
 import time
 import uuid
@@ -22,8 +21,8 @@ import sqlalchemy as sa
 
 from conditions.sql import SqlConditionFailed, evaluation_query, met_condition_ids
 from conditions.sql_rules import SqlRules, ValidatedSql, validate_sql
+from ms_prcs.db import normalize_url
 
-PG_URL = os.environ.get("MS_PRCS_TEST_PG_URL")
 AS_OF = datetime.date(2024, 3, 31)
 
 metadata = sa.MetaData()
@@ -83,20 +82,21 @@ def _sqlite_engine(path: Path, explicit_begin: bool) -> sa.Engine:
         pytest.param("postgresql", marks=pytest.mark.postgres),
     ]
 )
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
+def db(request: pytest.FixtureRequest, tmp_path: Path, pg_server_url: str | None) -> Iterator[Db]:
     if request.param.startswith("sqlite"):
         engine = _sqlite_engine(tmp_path / "ms_prcs.db", request.param == "sqlite-explicit-begin")
         metadata.create_all(engine)
         yield Db(engine, "sqlite")
         engine.dispose()
         return
-    if not PG_URL:
-        pytest.skip("MS_PRCS_TEST_PG_URL is not set")
+    if pg_server_url is None:
+        pytest.skip("PostgreSQL not available (set MS_PRCS_TEST_PG_URL or install postgresql)")
+    pg_url = normalize_url(pg_server_url)
     schema = f"ms_prcs_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
+    admin = sa.create_engine(pg_url)
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    engine = sa.create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    engine = sa.create_engine(pg_url, connect_args={"options": f"-csearch_path={schema}"})
     try:
         metadata.create_all(engine)
         yield Db(engine, "postgresql")

@@ -1,0 +1,161 @@
+"""Why a milestone is not complete: per condition, met or not as of a date, and the reason in words.
+
+The same rules as the engine's set-based predicates, applied to one milestone and worded for a person:
+``Date 2026-12-31 is after as-of 2026-11-23``, ``waiting for US001/K1000/MS001/1 (Ready)``,
+``Days Lag 10: met on 2026-12-03``, ``not marked complete``. A SQL condition's statement is run for this one
+milestone, under the same read-only guard and time limit as in a run. "As things stand": a condition that
+waits for a milestone the next run would complete first reads as waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from conditions.registry import kind
+from conditions.sql import SqlConditionFailed, met_condition_ids
+from conditions.sql_rules import SqlRules, validate_sql
+from contracts.errors import SqlRuleError
+from contracts.models import Milestone, MilestoneCondition
+from contracts.status import ConditionStatus, ConditionType, MilestoneStatus, RequiredConditions
+
+
+@dataclass(frozen=True)
+class ConditionVerdict:
+    seq: int
+    condition_type: str
+    status: str
+    met: bool
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "type": self.condition_type,
+            "status": self.status,
+            "met": self.met,
+            "reason": self.reason,
+        }
+
+    def line(self) -> str:
+        return (
+            f"condition {self.seq} ({self.condition_type}): {'met' if self.met else 'not met'}: {self.reason}"
+        )
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """``complete`` is whether the milestone is Completed, or would be by a run as of ``as_of``."""
+
+    milestone: str
+    as_of: dt.date
+    status: str
+    complete: bool
+    summary: str
+    conditions: tuple[ConditionVerdict, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "status": self.status,
+            "complete": self.complete,
+            "summary": self.summary,
+            "conditions": [c.to_json() for c in self.conditions],
+        }
+
+
+def explain_milestone(
+    session: Session, milestone: Milestone, as_of: dt.date, *, rules: SqlRules, timeout_s: float
+) -> Explanation:
+    verdicts = tuple(
+        ConditionVerdict(
+            c.condition_seq,
+            str(c.condition_type),
+            str(c.condition_status),
+            *explain_condition(session, c, as_of, rules=rules, timeout_s=timeout_s),
+        )
+        for c in milestone.conditions
+    )
+    complete, summary = _summary(milestone, verdicts, as_of)
+    return Explanation(milestone.key, as_of, str(milestone.status), complete, summary, verdicts)
+
+
+def explain_condition(
+    session: Session, condition: MilestoneCondition, as_of: dt.date, *, rules: SqlRules, timeout_s: float
+) -> tuple[bool, str]:
+    """(met, reason) for one condition as of ``as_of``."""
+    if condition.condition_status == ConditionStatus.COMPLETED:
+        when = f" on {condition.completed_on}" if condition.completed_on else ""
+        if condition.condition_type == ConditionType.USER:
+            return True, f"marked complete by {condition.completed_by or 'someone'}{when}"
+        return True, f"Completed{when}"
+    if condition.condition_type == ConditionType.SQL:
+        return _explain_sql(session, condition, as_of, rules, timeout_s)
+    explainer = kind(condition.condition_type).explain
+    assert explainer is not None
+    return explainer(session, condition, as_of)
+
+
+def _explain_sql(
+    session: Session, condition: MilestoneCondition, as_of: dt.date, rules: SqlRules, timeout_s: float
+) -> tuple[bool, str]:
+    text = condition.sql_text or ""
+    if not text.strip():
+        return False, "has no SQL text"
+    try:
+        statement = validate_sql(text, rules, obj="SQL condition")
+    except SqlRuleError as err:
+        return False, err.rule.splitlines()[0]
+    milestone = condition.milestone
+    candidate = sa.select(
+        sa.literal(condition.id).label("condition_id"),
+        sa.literal(milestone.contract.business_unit).label("business_unit"),
+        sa.literal(milestone.contract.contract_num).label("contract_num"),
+        sa.literal(milestone.milestone_id).label("milestone_id"),
+        sa.literal(milestone.milestone_num).label("milestone_num"),
+    )
+    try:
+        met = met_condition_ids(session.connection(), statement, candidate, as_of, timeout_s)
+    except SqlConditionFailed as err:
+        return False, f"the SQL fails: {err.reason}"
+    if met:
+        return True, f"the SQL returns a row as of {as_of}"
+    return False, f"the SQL returns no row as of {as_of}"
+
+
+def _summary(
+    milestone: Milestone, verdicts: tuple[ConditionVerdict, ...], as_of: dt.date
+) -> tuple[bool, str]:
+    status = milestone.status
+    if status == MilestoneStatus.COMPLETED:
+        by = f" by run {milestone.completed_by_run}" if milestone.completed_by_run else ""
+        return True, f"it is Completed (on {milestone.completed_on}{by})"
+    if status == MilestoneStatus.CANCELLED:
+        return False, "it is Cancelled and never completes"
+    if not verdicts:
+        return False, "it has no conditions, so it never completes"
+    met = [v for v in verdicts if v.met]
+    required = milestone.required_conditions
+    if required == RequiredConditions.ALL:
+        satisfied = len(met) == len(verdicts)
+        state = (
+            f"all {len(verdicts)} conditions are met (ALL)"
+            if satisfied
+            else f"waiting for {len(verdicts) - len(met)} of {len(verdicts)} conditions (ALL)"
+        )
+    else:
+        satisfied = bool(met)
+        state = (
+            f"condition {met[0].seq} is met (ONE)"
+            if satisfied
+            else f"none of its {len(verdicts)} conditions is met (ONE)"
+        )
+    if status == MilestoneStatus.PENDING:
+        return False, f"it is Pending: runs ignore it until it is set Ready; {state}"
+    if satisfied:
+        return True, f"{state}: a run as of {as_of} completes it"
+    return False, state

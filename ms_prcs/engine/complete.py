@@ -1,0 +1,249 @@
+"""Completing what was found met, and the chain passes that follow (DESIGN 4, steps 3 to 5).
+
+Each step is a few set-based statements: update the rows, then insert their StatusChange rows from the same
+scratch table, so the audit trail can never disagree with what changed. A chain pass looks only at
+Contracts milestone conditions that point at milestones the previous pass completed; nothing else can have
+become met within the run, because the as-of date and everything else a condition reads stay fixed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from conditions import milestone as milestone_condition
+from conditions.approvals.sql import earlier_open
+from contracts.audit import ObjectType
+from contracts.models import Contract, Milestone, MilestoneCondition, StatusChange
+from contracts.status import (
+    ConditionStatus,
+    ConditionType,
+    MilestoneStatus,
+    RequiredConditions,
+)
+from contracts.workflow.steps import earlier
+from contracts.workflow_models import MilestoneWorkflow
+from ms_prcs.engine import tables
+from ms_prcs.engine.context import RunContext
+from ms_prcs.engine.evaluate import processed_by_run
+from ms_prcs.engine.tables import CHUNK_DONE, DONE, EVALUATED, MET, PASS_MILESTONES, plain
+
+_m = cast(sa.Table, Milestone.__table__)
+_c = cast(sa.Table, MilestoneCondition.__table__)
+_k = cast(sa.Table, Contract.__table__)
+_sc = cast(sa.Table, StatusChange.__table__)
+_w = cast(sa.Table, MilestoneWorkflow.__table__)
+
+_OWN = _c.alias("ms_prcs_c")  # a milestone's own conditions; built once (an alias copies every column)
+
+_AUDIT_COLUMNS = [
+    "object_type",
+    "object_pk",
+    "old_status",
+    "new_status",
+    "changed_at",
+    "changed_by",
+    "reason",
+]
+
+
+def _audit_rows(
+    ctx: RunContext, object_type: ObjectType, pks: sa.ColumnElement[int], old: str, new: str, reason: str
+) -> list[sa.ColumnElement[Any]]:
+    return [
+        sa.literal(object_type.value, sa.String),
+        pks,
+        sa.literal(old, sa.String),
+        sa.literal(new, sa.String),
+        sa.literal(ctx.now, sa.DateTime),
+        sa.literal(ctx.actor, sa.String),
+        sa.literal(reason, sa.Text),
+    ]
+
+
+def complete_conditions(ctx: RunContext, only: ConditionType | None = None) -> int:
+    """Complete every MET condition of EVALUATED (completed_on = as-of) and audit each; count by type
+    (``only``: all of them are of that type, no need to ask the database)."""
+    conn = ctx.conn
+    met = sa.select(EVALUATED.c.condition_pk).where(EVALUATED.c.verdict == MET)
+    changed = conn.execute(
+        _c.update()
+        .where(_c.c.id.in_(met), plain(_c.c.condition_status) == ConditionStatus.READY)
+        .values(condition_status=ConditionStatus.COMPLETED, completed_on=ctx.as_of)
+    ).rowcount
+    if not changed:
+        return 0
+    reason = f"met as of {ctx.as_of}"
+    audit = sa.select(
+        *_audit_rows(
+            ctx,
+            ObjectType.CONDITION,
+            EVALUATED.c.condition_pk,
+            ConditionStatus.READY,
+            ConditionStatus.COMPLETED,
+            reason,
+        )
+    ).where(EVALUATED.c.verdict == MET)
+    conn.execute(_sc.insert().from_select(_AUDIT_COLUMNS, audit))
+    if only is not None:
+        ctx.tally.conditions[only.value] += int(changed)
+        return int(changed)
+    by_type = conn.execute(
+        sa.select(EVALUATED.c.condition_type, sa.func.count())
+        .where(EVALUATED.c.verdict == MET)
+        .group_by(EVALUATED.c.condition_type)
+    )
+    for condition_type, count in by_type:
+        ctx.tally.conditions[str(condition_type)] = ctx.tally.conditions.get(str(condition_type), 0) + int(
+            count
+        )
+    return int(changed)
+
+
+def complete_milestones(
+    ctx: RunContext, candidates: sa.Table, id_range: tuple[int, int] | None = None
+) -> int:
+    """Complete the Ready milestones among ``candidates`` whose required conditions are met.
+
+    ALL: no condition left that is not Completed (and at least one condition: a milestone with none never
+    completes, the Ready edit checks refuse it). ONE: at least one Completed condition. The completed ones
+    go to DONE (for the next chain pass) and CHUNK_DONE (for the feed).
+    """
+    conn = ctx.conn
+    c = _OWN
+    # One probe per milestone: over its conditions, the least (ALL) or greatest (ONE) of "is Completed" must
+    # be 1; NULL when it has no conditions. Cheaper than NOT EXISTS / EXISTS pairs, notably on PostgreSQL
+    # where each correlated subquery is a separate subplan call.
+    completed = sa.case((c.c.condition_status == ConditionStatus.COMPLETED, 1), else_=0)
+    required = sa.case(
+        (_m.c.required_conditions == RequiredConditions.ALL, sa.func.min(completed)),
+        else_=sa.func.max(completed),
+    )
+    satisfied = sa.select(required).where(c.c.milestone_pk == _m.c.id).scalar_subquery() == 1
+    rows = sa.select(_m.c.id).where(
+        _m.c.id.in_(sa.select(candidates.c.milestone_pk)),
+        plain(_m.c.status) == MilestoneStatus.READY,
+        satisfied,
+        steps_done(_m),
+    )
+    if id_range is not None:
+        rows = rows.where(_m.c.id.between(*id_range))
+    tables.clear(conn, DONE)
+    done = conn.execute(DONE.insert().from_select(["milestone_pk"], rows)).rowcount
+    if not done:
+        return 0
+    finished = sa.select(DONE.c.milestone_pk)
+    conn.execute(
+        _m.update()
+        .where(_m.c.id.in_(finished))
+        .values(status=MilestoneStatus.COMPLETED, completed_on=ctx.as_of, completed_by_run=ctx.marker)
+    )
+    reason = f"required conditions met as of {ctx.as_of}"
+    audit = sa.select(
+        *_audit_rows(
+            ctx,
+            ObjectType.MILESTONE,
+            DONE.c.milestone_pk,
+            MilestoneStatus.READY,
+            MilestoneStatus.COMPLETED,
+            reason,
+        )
+    )
+    conn.execute(_sc.insert().from_select(_AUDIT_COLUMNS, audit))
+    conn.execute(CHUNK_DONE.insert().from_select(["milestone_pk"], finished))
+    ctx.tally.milestones_completed += int(done)
+    return int(done)
+
+
+def chain_pass(ctx: RunContext) -> int:
+    """One repeat of steps 2-3 for the milestones DONE just completed; returns how many it completed.
+
+    Only Ready Contracts milestone conditions pointing at DONE, of milestones in scope the run processes
+    (Ready, or completed by this run: their conditions still count, see ``evaluate.processed_by_run``), are looked at
+    (through the index on ``ref_milestone_pk``), wherever those milestones sit: in this chunk, an earlier
+    one or a later one. So a chain completes in one run however its links are spread over chunks.
+    """
+    conn = ctx.conn
+    tables.clear(conn, EVALUATED, PASS_MILESTONES)
+    c = _c
+    rows = (
+        sa.select(c.c.id, c.c.milestone_pk, c.c.condition_type, sa.literal(MET, sa.Integer))
+        .select_from(
+            # plain(): SQLite must walk DONE and probe the reference index, not scan every condition
+            DONE.join(c, c.c.ref_milestone_pk == plain(DONE.c.milestone_pk)).join(
+                _m, _m.c.id == c.c.milestone_pk
+            )
+        )
+        .where(
+            plain(c.c.condition_status) == ConditionStatus.READY,
+            c.c.condition_type == ConditionType.MILESTONE,
+            milestone_condition.is_contracts(c),
+            milestone_condition.met(c, ctx.as_of),
+            processed_by_run(ctx, _m),
+            ctx.scope.predicate(_m),
+        )
+    )
+    found = conn.execute(
+        EVALUATED.insert().from_select(["condition_pk", "milestone_pk", "condition_type", "verdict"], rows)
+    ).rowcount
+    if found:
+        complete_conditions(ctx, only=ConditionType.MILESTONE)
+        conn.execute(
+            PASS_MILESTONES.insert().from_select(
+                ["milestone_pk"],
+                sa.select(EVALUATED.c.milestone_pk).where(EVALUATED.c.verdict == MET).distinct(),
+            )
+        )
+    freed = conn.execute(
+        PASS_MILESTONES.insert().from_select(["milestone_pk"], _freed_by_steps(ctx))
+    ).rowcount
+    if not found and not freed:
+        return 0
+    return complete_milestones(ctx, PASS_MILESTONES)
+
+
+def steps_done(m: sa.FromClause) -> sa.ColumnElement[bool]:
+    """Issue 7, steps: a milestone does not complete while a milestone of an earlier step (same contract) is
+    Pending or Ready, unless it may complete any time. No workflow row, or step 0, means no order."""
+    w = _w.alias("ms_prcs_step_w")
+    return ~sa.exists(
+        sa.select(sa.literal(1)).where(
+            w.c.milestone_pk == m.c.id, w.c.any_time.is_(False), earlier_open(m, w)
+        )
+    )
+
+
+def _freed_by_steps(ctx: RunContext) -> sa.Select[tuple[int]]:
+    """Ready milestones in scope of a later step than a milestone the last pass completed (DONE), on its
+    contract: completing step 1 frees step 2 within the run, as completing a milestone frees its chain."""
+    done_w, m, w = _w.alias("ms_prcs_done_w"), _m.alias("ms_prcs_freed_m"), _w.alias("ms_prcs_freed_w")
+    done_m = _m.alias("ms_prcs_done_m")
+    return (
+        sa.select(m.c.id)
+        .select_from(
+            DONE.join(done_m, done_m.c.id == DONE.c.milestone_pk)
+            .join(done_w, done_w.c.milestone_pk == done_m.c.id)
+            .join(m, m.c.contract_pk == done_m.c.contract_pk)
+            .join(w, w.c.milestone_pk == m.c.id)
+        )
+        .where(
+            plain(m.c.status) == MilestoneStatus.READY,
+            earlier(done_w, w.c.step, w.c.sub_step),
+            ctx.scope.predicate(m),
+            m.c.id.not_in(sa.select(PASS_MILESTONES.c.milestone_pk)),
+        )
+        .distinct()
+    )
+
+
+def completed_keys(ctx: RunContext) -> list[str]:
+    """The keys of the milestones this chunk completed (a dry run reports them; nothing else shows them)."""
+    rows = ctx.conn.execute(
+        sa.select(_k.c.business_unit, _k.c.contract_num, _m.c.milestone_id, _m.c.milestone_num)
+        .select_from(
+            CHUNK_DONE.join(_m, _m.c.id == CHUNK_DONE.c.milestone_pk).join(_k, _k.c.id == _m.c.contract_pk)
+        )
+        .order_by(_k.c.business_unit, _k.c.contract_num, _m.c.milestone_id, _m.c.milestone_num)
+    )
+    return [f"{bu}/{contract}/{mid}/{num}" for bu, contract, mid, num in rows]

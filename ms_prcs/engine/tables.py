@@ -1,0 +1,154 @@
+"""The run's scratch tables: temporary, per connection, holding milestone and condition ids of one chunk.
+
+Every step of a chunk is an ``INSERT .. SELECT`` into, or an ``UPDATE .. WHERE id IN (SELECT ..)`` from, one
+of these, so a chunk is a handful of set-based statements whatever its size, and each statement's plan is a
+join from a small table into the big ones by key. They are temporary tables (invisible to other sessions,
+gone with the connection) so that a run that dies leaves nothing behind to clean up.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateTable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from conditions.registry import BLOCKED, MET, NOT_MET, PENDING
+
+__all__ = ["BLOCKED", "MET", "NOT_MET", "PENDING"]  # re-exported: the verdicts EVALUATED holds
+
+T = TypeVar("T")
+
+_meta = sa.MetaData()
+
+
+def _temp(name: str, *columns: sa.Column[Any]) -> sa.Table:
+    return sa.Table(name, _meta, *columns, prefixes=["TEMPORARY"])
+
+
+CANDIDATES = _temp(
+    "ms_prcs_run_cand", sa.Column("milestone_pk", sa.Integer, primary_key=True, autoincrement=False)
+)
+"""The chunk: Ready milestones in scope, at most ``chunk_size`` of them, consecutive by id."""
+
+EVALUATED = _temp(
+    "ms_prcs_run_eval",
+    sa.Column("condition_pk", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("milestone_pk", sa.Integer, nullable=False),
+    sa.Column("condition_type", sa.String(20), nullable=False),
+    sa.Column("verdict", sa.Integer, nullable=False),
+)
+"""Ready conditions with their verdict (:data:`conditions.registry.MET` etc.)."""
+
+BLOCKED_CONDITIONS = _temp(
+    "ms_prcs_run_blocked",
+    sa.Column("condition_pk", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("milestone_pk", sa.Integer, nullable=False),
+)
+"""Conditions of the chunk that cannot become met as things stand, kept for the chunk's warnings."""
+
+SQL_PENDING = _temp(
+    "ms_prcs_run_sql",
+    sa.Column("condition_pk", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("milestone_pk", sa.Integer, nullable=False),
+    sa.Column("statement_no", sa.Integer, nullable=False),
+)
+"""The chunk's SQL conditions, numbered by statement: each statement then reads only its own rows."""
+
+PASS_MILESTONES = _temp(
+    "ms_prcs_run_pass", sa.Column("milestone_pk", sa.Integer, primary_key=True, autoincrement=False)
+)
+"""Milestones whose conditions changed in a chain pass: the only ones that pass can complete."""
+
+DONE = _temp("ms_prcs_run_done", sa.Column("milestone_pk", sa.Integer, primary_key=True, autoincrement=False))
+"""Milestones completed by the current pass: the next chain pass looks for conditions pointing at these."""
+
+CHUNK_DONE = _temp(
+    "ms_prcs_run_chunk_done", sa.Column("milestone_pk", sa.Integer, primary_key=True, autoincrement=False)
+)
+"""Every milestone the chunk completed: what the feed publishes when the chunk commits."""
+
+ALL = (CANDIDATES, EVALUATED, BLOCKED_CONDITIONS, SQL_PENDING, PASS_MILESTONES, DONE, CHUNK_DONE)
+
+
+def in_memory(conn: sa.Connection) -> None:
+    """SQLite: keep the scratch tables in memory. They hold ids of one chunk (a few megabytes at most), and a
+    temporary file would be written at every chunk for nothing. SQLite refuses the change inside a
+    transaction that already uses temporary storage, so this runs first, and is only a preference."""
+    if conn.dialect.name != "sqlite":
+        return
+    try:
+        conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
+    except sa.exc.OperationalError:
+        pass
+    finally:
+        conn.rollback()
+
+
+def create(conn: sa.Connection) -> None:
+    """Create the tables if this connection has not yet (a pooled connection may still have them)."""
+    for table in ALL:
+        conn.execute(CreateTable(table, if_not_exists=True))
+
+
+def clear(conn: sa.Connection, *tables: sa.Table) -> None:
+    """Empty scratch tables (all of them by default).
+
+    PostgreSQL: ``TRUNCATE``, never ``DELETE``. Temporary tables are not vacuumed, so deleted rows would pile
+    up chunk after chunk and every later scan would walk them: a quadratic run. SQLite's ``DELETE`` without
+    a ``WHERE`` already truncates.
+    """
+    chosen = tables or ALL
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("TRUNCATE " + ", ".join(t.name for t in chosen))
+        return
+    for table in chosen:
+        conn.execute(table.delete())
+
+
+def drop(conn: sa.Connection) -> None:
+    """Leave the pooled connection as it was found."""
+    for table in ALL:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
+
+
+def analyze(conn: sa.Connection, table: sa.Table) -> None:
+    """Give PostgreSQL's planner the row count of a freshly filled scratch table.
+
+    Temporary tables are never auto-analyzed; without statistics the planner guesses their size and may pick
+    a sequential scan of ``milestone_condition`` where a probe per candidate is thousands of times cheaper.
+    SQLite plans joins from the small table by key anyway.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {table.name}")
+
+
+class plain(sa.ColumnElement[T], Generic[T]):  # noqa: N801 - reads like the SQL it renders
+    """A column that SQLite must not use an index for: ``+status`` (SQLite's documented way to disqualify
+    a term from index use); the column itself everywhere else.
+
+    Without statistics SQLite takes every ``status = ?`` as selective and drives the query from the
+    status index: each chunk would then scan every Ready milestone (or every Completed condition, for
+    each milestone checked), a quadratic run. The engine's statements are meant to be driven from the
+    scratch tables by primary key; wrapping the status columns in ``plain`` keeps them so.
+    """
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: sa.ColumnElement[T]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(plain)
+def _plain_default(element: plain[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(plain, "sqlite")
+def _plain_sqlite(element: plain[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
