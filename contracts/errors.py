@@ -121,4 +121,12 @@ class SqlRuleError(RuleViolation):
 
 
 class RunLocked(RuleViolation):
-    """Another run holds the lock for an overlapping scope."""
+    """Another run holds the lock for an overlapping scope; ``process_instance`` is that run."""
+
+    def __init__(self, business_unit: str, process_instance: int, detail: str, hint: str) -> None:
+        super().__init__(f"business unit {business_unit}", f"being processed by run {process_instance}")
+        self.message = (
+            f"business unit {business_unit} is being processed by run {process_instance} ({detail}); {hint}"
+        )
+        self.business_unit = business_unit
+        self.process_instance = process_instance

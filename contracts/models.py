@@ -391,6 +391,8 @@ class ProcessRun(Base):
     as_of: Mapped[dt.date] = mapped_column(Date)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     trigger: Mapped[str] = mapped_column(String(20), default="manual")
+    job_name: Mapped[str | None] = mapped_column(String(40))
+    """The scheduled (or ``--job``) job this run belongs to: with ``as_of`` it makes a rerun a no-op."""
     started_at: Mapped[dt.datetime] = mapped_column(DateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -468,3 +470,20 @@ class FeedConsumer(Base):
     consumer: Mapped[str] = mapped_column(String(40), primary_key=True)
     acked_through: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class RunLock(Base):
+    """One row per business unit a live run is processing: the primary key is the lock (DESIGN 4, step 1).
+
+    A run inserts the rows for every unit of its scope in one short transaction of its own, so it holds all
+    of them or none, and the database (not a process) decides who wins. A run that dies leaves its rows; the
+    next run finds them, sees the holder is dead (stale heartbeat, or its PID gone on the same host), marks it
+    Died and takes over (see :mod:`ms_prcs.engine.runlock`).
+    """
+
+    __tablename__ = "run_lock"
+    business_unit: Mapped[str] = mapped_column(String(5), primary_key=True)
+    process_instance: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int | None]

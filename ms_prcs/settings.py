@@ -20,6 +20,8 @@ class Settings:
     sql_rules: SqlRules = field(default_factory=SqlRules)
     sql_timeout_s: float = 5.0
     chunk_size: int = 50_000
+    heartbeat_limit_s: float = 600.0
+    """A Processing run whose heartbeat is older than this is dead, and the next run takes over its lock."""
 
     def today(self) -> dt.date:
         """Today in the configured time zone: the default as-of date of a run, taken once at the entry point."""
@@ -45,6 +47,7 @@ class Settings:
             sql_rules=SqlRules(dialect=env.get("MS_PRCS_SQL_DIALECT", "postgres"), allowed_tables=allowed),
             sql_timeout_s=_number(env, "MS_PRCS_SQL_TIMEOUT", 5.0),
             chunk_size=int(_number(env, "MS_PRCS_CHUNK_SIZE", 50_000)),
+            heartbeat_limit_s=_number(env, "MS_PRCS_HEARTBEAT_LIMIT", 600.0),
         )
 
 

@@ -124,6 +124,8 @@ def cli(db_url: str) -> CliInvoke:
 
     def invoke(*args: str, user: str = "admin", input: str | None = None) -> Result:
         runner = CliRunner()
-        return runner.invoke(main, ["--db", db_url, "--user", user, *args], input=input, catch_exceptions=False)
+        return runner.invoke(
+            main, ["--db", db_url, "--user", user, *args], input=input, catch_exceptions=False
+        )
 
     return invoke

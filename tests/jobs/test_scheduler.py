@@ -39,12 +39,18 @@ def walk(start: dt.datetime, days: int, scheduler: schedule.Scheduler, step_minu
     ],
     ids=["spring-forward", "fall-back"],
 )
-def test_a_nightly_job_fires_exactly_once_per_night_across_dst(start: dt.datetime, expected: list[str]) -> None:
+def test_a_nightly_job_fires_exactly_once_per_night_across_dst(
+    start: dt.datetime, expected: list[str]
+) -> None:
     fired: list[str] = []
     scheduler = schedule.Scheduler()
     with time_machine.travel(start, tick=False):
         add_nightly(
-            scheduler, dt.time(2, 30), BERLIN, "nightly", lambda: fired.append(f"{dt.datetime.now(BERLIN):%m-%d %H:%M}")
+            scheduler,
+            dt.time(2, 30),
+            BERLIN,
+            "nightly",
+            lambda: fired.append(f"{dt.datetime.now(BERLIN):%m-%d %H:%M}"),
         )
     walk(start, 4, scheduler)
     assert fired == expected

@@ -47,11 +47,15 @@ def test_naive_datetimes_are_refused() -> None:
 
 
 @given(
-    after=st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)),
+    after=st.datetimes(
+        min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)
+    ),
     at=st.times(),
     tz=st.sampled_from([BERLIN, NEW_YORK, ZoneInfo("Australia/Sydney"), ZoneInfo("UTC")]),
 )
-def test_next_fire_is_the_next_local_night_exactly_once(after: dt.datetime, at: dt.time, tz: ZoneInfo) -> None:
+def test_next_fire_is_the_next_local_night_exactly_once(
+    after: dt.datetime, at: dt.time, tz: ZoneInfo
+) -> None:
     first = next_fire(after, at, tz)
     second = next_fire(first, at, tz)
     assert after < first <= after + dt.timedelta(hours=26)
