@@ -14,6 +14,7 @@ the run (DESIGN §3: a failing condition stays Ready and the run goes on).
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import time
 import uuid
@@ -81,6 +82,29 @@ def evaluation_query(
         raise ValueError(
             f"SQL conditions cannot be evaluated on {dialect} (supported: {', '.join(_SUPPORTED)})"
         )
+    exists_sql, uses_as_of = _exists_sql(statement, dialect)
+    exists = sa.text(exists_sql)
+    if uses_as_of:
+        exists = exists.bindparams(sa.bindparam(_AS_OF_PARAM, value=as_of, type_=sa.Date))
+
+    source = candidates.subquery(f"{_PREFIX}src")
+    missing = [name for name in CANDIDATE_COLUMNS if name not in source.c]
+    if missing:
+        raise ValueError(f"candidates must have columns labelled {', '.join(missing)}")
+    cand = sa.select(*(source.c[name].label(f"{_PREFIX}{name}") for name in CANDIDATE_COLUMNS)).subquery(
+        _CAND
+    )
+    condition_id = cand.c[f"{_PREFIX}condition_id"]
+    return sa.select(condition_id).where(exists).order_by(condition_id)
+
+
+@functools.lru_cache(maxsize=512)
+def _exists_sql(statement: ValidatedSql, dialect: str) -> tuple[str, bool]:
+    """``EXISTS (user select)`` for ``dialect`` with the binds resolved, and whether it uses the as-of bind.
+
+    Cached because the engine evaluates each statement once per chunk: parsing and transpiling it with
+    sqlglot every time costs milliseconds per statement and chunk, seconds over a large run.
+    """
     sentinel = f"{_PREFIX}asof_{uuid.uuid4().hex}"
     uses_as_of = False
 
@@ -100,19 +124,7 @@ def evaluation_query(
     # text() treats every ":word" as a bind; the user's own colons (string literals, comments, casts)
     # must stay literal, so all are escaped and only the sentinel becomes the real as-of bind.
     user_sql = user_sql.replace(":", "\\:").replace(sentinel, f":{_AS_OF_PARAM}")
-    exists = sa.text(f"EXISTS ({user_sql})")
-    if uses_as_of:
-        exists = exists.bindparams(sa.bindparam(_AS_OF_PARAM, value=as_of, type_=sa.Date))
-
-    source = candidates.subquery(f"{_PREFIX}src")
-    missing = [name for name in CANDIDATE_COLUMNS if name not in source.c]
-    if missing:
-        raise ValueError(f"candidates must have columns labelled {', '.join(missing)}")
-    cand = sa.select(*(source.c[name].label(f"{_PREFIX}{name}") for name in CANDIDATE_COLUMNS)).subquery(
-        _CAND
-    )
-    condition_id = cand.c[f"{_PREFIX}condition_id"]
-    return sa.select(condition_id).where(exists).order_by(condition_id)
+    return f"EXISTS ({user_sql})", uses_as_of
 
 
 def met_condition_ids(

@@ -40,6 +40,8 @@ from contracts.status import (
     undo_mark_allowed,
 )
 from contracts.templates import get_milestone_template
+from contracts.workflow.config import copy_template_workflow
+from contracts.workflow_models import ApprovalRule, ApprovalRuleTemplate
 
 
 def add_milestone(
@@ -118,6 +120,9 @@ def add_milestone(
             ref_pk,
         )
     session.flush()
+    if template is not None:
+        copy_approval_rules(session, template.milestone_id, milestone)
+        copy_template_workflow(session, template.milestone_id, milestone)
     return milestone
 
 
@@ -229,8 +234,13 @@ def delete_condition(session: Session, key: MilestoneKey, seq: int, who: Who) ->
     session.flush()
 
 
-def mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) -> MilestoneCondition:
-    """Mark Complete: a person says a User Initiated condition is met; the next run completes the milestone."""
+def mark_complete(
+    session: Session, key: MilestoneKey, seq: int, who: Who, *, approval: bool = False
+) -> MilestoneCondition:
+    """Mark Complete: a person says a User Initiated condition is met; the next run completes the milestone.
+
+    A condition with an approval rule is marked complete only by an approval (``approval=True``, from
+    ``conditions.approvals``, which checks that ``who`` is an eligible approver)."""
     condition = get_condition(session, key, seq)
     milestone = condition.milestone
     obj = f"condition {seq} of milestone {key}"
@@ -238,6 +248,7 @@ def mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) -> Mi
         raise RuleViolation(
             obj, f"only User Initiated conditions can be marked complete, this is {condition.condition_type}"
         )
+    _check_not_approval(session, condition, obj, approval)
     if not mark_complete_allowed(milestone.status):
         raise RuleViolation(obj, f"Mark Complete needs the milestone Ready, it is {milestone.status}")
     if condition.condition_status == ConditionStatus.COMPLETED:
@@ -259,7 +270,9 @@ def mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) -> Mi
     return condition
 
 
-def undo_mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) -> MilestoneCondition:
+def undo_mark_complete(
+    session: Session, key: MilestoneKey, seq: int, who: Who, *, approval: bool = False
+) -> MilestoneCondition:
     condition = get_condition(session, key, seq)
     milestone = condition.milestone
     obj = f"condition {seq} of milestone {key}"
@@ -268,6 +281,7 @@ def undo_mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) 
             obj,
             f"only a User Initiated condition's Mark Complete can be undone, this is {condition.condition_type}",
         )
+    _check_not_approval(session, condition, obj, approval)
     if not undo_mark_allowed(milestone.status):
         raise RuleViolation(obj, f"Mark Complete cannot be undone once the milestone is {milestone.status}")
     if condition.condition_status != ConditionStatus.COMPLETED:
@@ -340,3 +354,32 @@ def _store_condition(
     )
     milestone.conditions.append(condition)
     return condition
+
+
+def copy_approval_rules(session: Session, milestone_id: str, milestone: Milestone) -> None:
+    """Give the milestone's conditions copied from template ``milestone_id`` the template's approval rules
+    (approvers, notes required, submit modes, follow-ups): the copy is the milestone's own, like its
+    conditions."""
+    by_seq = {c.condition_seq: c for c in milestone.conditions}
+    for rule in session.scalars(
+        select(ApprovalRuleTemplate).where(ApprovalRuleTemplate.milestone_id == milestone_id)
+    ):
+        condition = by_seq.get(rule.condition_seq)
+        if condition is not None:
+            session.add(
+                ApprovalRule(condition_pk=condition.id, **{f: getattr(rule, f) for f in _APPROVAL_FIELDS})
+            )
+    session.flush()
+
+
+_APPROVAL_FIELDS = tuple(
+    c.key for c in ApprovalRuleTemplate.__table__.columns if c.key not in ("milestone_id", "condition_seq")
+)
+
+
+def _check_not_approval(session: Session, condition: MilestoneCondition, obj: str, approval: bool) -> None:
+    """Approvers are checked by the approval layer; a plain Mark Complete would bypass them."""
+    if not approval and session.get(ApprovalRule, condition.id) is not None:
+        raise RuleViolation(
+            obj, "is an approval: only an eligible approver may approve (or unapprove) it, with `approval`"
+        )

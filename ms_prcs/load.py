@@ -31,6 +31,11 @@ from billing_plans import events as plan_events
 from billing_plans import plans
 from billing_plans.keys import EventKey, PlanKey
 from billing_plans.templates import TemplateEventSpec, add_plan_template
+from conditions.approvals import config as approval_config
+from conditions.approvals import inbox as approval_inbox
+from conditions.approvals import rules as approval_rules
+from conditions.approvals import submit as approval_submit
+from conditions.approvals.view import every_milestone
 from conditions.ready import make_ready
 from conditions.sql_rules import SqlRules
 from contracts import admin, milestones, projects, templates
@@ -48,6 +53,8 @@ from contracts.status import (
     PlanType,
     RequiredConditions,
 )
+from contracts.workflow import config as workflow_config
+from ms_prcs import workflow_hooks
 
 E = TypeVar("E")
 
@@ -500,7 +507,9 @@ def _contract_status_move(ctx: LoadContext, key: ContractKey, status: ContractSt
 
     def move() -> None:
         for step in steps:
+            old = workflow_hooks.before_contract_status(ctx.session, key, step, ctx.who)
             admin.set_contract_status(ctx.session, key, step, ctx.who)
+            ctx.warnings += workflow_hooks.after_contract_status(ctx.session, key, old, step, ctx.who)
 
     return move
 
@@ -662,8 +671,211 @@ def _event_ready_move(ctx: LoadContext, key: EventKey) -> Callable[[], None]:
     return move
 
 
+# --- approvals (conditions.approvals) ---------------------------------------------------------------
+
+APPROVAL_RULE_FIELDS = (
+    "roles",
+    "team_roles",
+    "users",
+    "note_on_approve",
+    "note_on_deny",
+    "auto_approve",
+    "submit",
+    "on_approve",
+    "on_deny",
+)
+
+
+def _approval_rule(entry: Entry) -> approval_config.RuleSpec:
+    """An approval rule: the same words as ``ms-prcs approval rule`` (``submit: [manual, status=Active]``)."""
+    roles, team_roles, users = entry.names("roles"), entry.names("team_roles"), entry.names("users")
+    modes = entry.names("submit")
+    with at(entry.path):
+        return approval_config.RuleSpec(
+            roles=tuple(roles),
+            team_roles=tuple(team_roles),
+            users=tuple(users),
+            note_on_approve=entry.flag("note_on_approve", False),
+            note_on_deny=entry.flag("note_on_deny", False),
+            auto_approve=entry.flag("auto_approve", False),
+            submit=approval_config.SubmitModes.parse(modes),
+            on_approve=approval_config.parse_followups(entry.text("on_approve"), "on_approve"),
+            on_deny=approval_config.parse_followups(entry.text("on_deny"), "on_deny"),
+        )
+
+
+def _submit_due_approvals(ctx: LoadContext) -> None:
+    """After every file: submit the approvals that the loaded contracts' statuses, attributes and steps call
+    for (a file sets contract statuses and Ready milestones at its end, without the CLI's hooks)."""
+    ctx.session.flush()
+    done = approval_submit.auto_submit(ctx.session.connection(), every_milestone, ctx.who, ctx.who.at.date())
+    ctx.session.expire_all()
+    if done:
+        ctx.counts["approvals submitted"] += len(done)
+
+
+def load_approval_rule_templates(ctx: LoadContext, section: Any, path: str) -> None:
+    """Rules of milestone templates' User Initiated conditions (``milestone_template``, ``seq``), before the
+    contracts, so milestones added from the templates copy them."""
+    for data, item_path in _entries(section, path):
+        entry = Entry(data, item_path, ["milestone_template", "seq"], APPROVAL_RULE_FIELDS)
+        spec = _approval_rule(entry)
+        with at(item_path):
+            approval_config.set_template_rule(
+                ctx.session, entry.text("milestone_template"), entry.integer("seq", minimum=1), spec
+            )
+        ctx.counts["approval rule templates"] += 1
+
+
+def load_approval_rules(ctx: LoadContext, section: Any, path: str) -> None:
+    """Rules of contract milestones' User Initiated conditions (``milestone``: a full key, ``seq``); set
+    while the milestones are still Pending (their Ready moves wait for the end of the file)."""
+    for data, item_path in _entries(section, path):
+        entry = Entry(data, item_path, ["milestone", "seq"], APPROVAL_RULE_FIELDS)
+        with at(entry.at("milestone")):
+            key = MilestoneKey.parse(entry.text("milestone"))
+        spec = _approval_rule(entry)
+        with at(item_path):
+            approval_config.set_rule(ctx.session, key, entry.integer("seq", minimum=1), spec, ctx.who)
+        ctx.counts["approval rules"] += 1
+
+
+def load_milestone_assignments(ctx: LoadContext, section: Any, path: str) -> None:
+    """``milestone`` (a full key) assigned to ``user``, who is notified."""
+    for data, item_path in _entries(section, path):
+        entry = Entry(data, item_path, ["milestone", "user"])
+        with at(entry.at("milestone")):
+            key = MilestoneKey.parse(entry.text("milestone"))
+        with at(item_path):
+            approval_inbox.assign(ctx.session, key, entry.text("user"), ctx.who)
+        ctx.counts["milestone assignments"] += 1
+
+
+def load_contract_teams(ctx: LoadContext, section: Any, path: str) -> None:
+    """A contract's team: ``contract`` and ``members`` (``user``, ``role``). Last in the file, because once
+    a contract has a team only its members may edit it."""
+    for data, item_path in _entries(section, path):
+        entry = Entry(data, item_path, ["contract", "members"])
+        with at(entry.at("contract")):
+            key = ContractKey.parse(entry.text("contract"))
+        for member_data, member_path in entry.items("members"):
+            member = Entry(member_data, member_path, ["user", "role"])
+            with at(member_path):
+                approval_rules.add_team_member(
+                    ctx.session, key, member.text("user"), member.text("role"), ctx.who.user
+                )
+            ctx.counts["contract team members"] += 1
+
+
 Loader = Callable[[LoadContext, Any, str], None]
 """A section loader: the context, the section's value from the file, and the section's path (its name)."""
+
+# --- structure: steps, gates, deadlines, unset actions, blocking, optional triggers (contracts.workflow) ---
+
+WORKFLOW_FIELDS = (
+    "step",
+    "sub_step",
+    "any_time",
+    "gate",
+    "ready_by",
+    "ready_by_days",
+    "complete_by",
+    "complete_by_days",
+    "unset_on",
+    "blocks",
+)
+OPTIONAL_FIELDS = ("optional", "manual_roles", "amount_source", "thresholds", "attributes", "join")
+
+
+def _workflow_spec(entry: Entry, template: bool) -> workflow_config.WorkflowSpec:
+    def maybe_int(name: str) -> int | None:
+        return entry.integer(name, minimum=0) if entry.has(name) else None
+
+    with at(entry.path):
+        spec = workflow_config.WorkflowSpec(
+            step=maybe_int("step"),
+            sub_step=maybe_int("sub_step"),
+            any_time=entry.flag("any_time", False) if entry.has("any_time") else None,
+            stage_gate=entry.text("gate") if entry.has("gate") else None,
+            ready_by_date=entry.date("ready_by"),
+            ready_by_days=maybe_int("ready_by_days"),
+            complete_by_date=entry.date("complete_by"),
+            complete_by_days=maybe_int("complete_by_days"),
+            unset_on=workflow_config.parse_unset(entry.names("unset_on")) if entry.has("unset_on") else None,
+            blocks=workflow_config.parse_statuses(entry.names("blocks")) if entry.has("blocks") else None,
+        )
+        if not template:
+            return spec
+        source = entry.optional_text("amount_source")
+        join = entry.optional_text("join")
+        return workflow_config.WorkflowSpec(
+            **{f: getattr(spec, f) for f in WORKFLOW_SPEC_FIELDS},
+            optional=entry.flag("optional", False) if entry.has("optional") else None,
+            manual_add_roles=tuple(entry.names("manual_roles")) if entry.has("manual_roles") else None,
+            amount_source=workflow_config.AmountSource(source.lower()) if source else None,
+            thresholds={
+                bu: _decimal(v, entry.at("thresholds")) for bu, v in entry.mapping("thresholds").items()
+            }
+            or None,
+            attribute_trigger=entry.mapping("attributes") if entry.has("attributes") else None,
+            trigger_join=workflow_config.TriggerJoin(join.upper()) if join else None,
+        )
+
+
+WORKFLOW_SPEC_FIELDS = (
+    "step",
+    "sub_step",
+    "any_time",
+    "stage_gate",
+    "ready_by_date",
+    "ready_by_days",
+    "complete_by_date",
+    "complete_by_days",
+    "unset_on",
+    "blocks",
+)
+
+
+def _decimal(text: str, path: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise LoadError(path, f"{text!r} is not a number") from exc
+
+
+def load_milestone_template_workflows(ctx: LoadContext, section: Any, path: str) -> None:
+    """``template: MS_ID`` with the structure fields, and for optional templates their triggers."""
+    for data, item_path in _entries(section, path):
+        entry = Entry(data, item_path, ["template"], [*WORKFLOW_FIELDS, *OPTIONAL_FIELDS])
+        spec = _workflow_spec(entry, template=True)
+        with at(item_path):
+            workflow_config.set_template_workflow(ctx.session, entry.text("template"), spec)
+        ctx.counts["template workflows"] += 1
+
+
+def load_milestone_workflows(ctx: LoadContext, section: Any, path: str) -> None:
+    """``milestone: BU/CONTRACT/MS_ID/NUM`` with the structure fields (contract statuses, deferred to the end
+    of the file, then respect what blocks them)."""
+    for data, item_path in _entries(section, path):
+        entry = Entry(data, item_path, ["milestone"], WORKFLOW_FIELDS)
+        with at(entry.at("milestone")):
+            key = MilestoneKey.parse(entry.text("milestone"))
+        spec = _workflow_spec(entry, template=False)
+        with at(item_path):
+            workflow_config.set_milestone_workflow(ctx.session, key, spec, ctx.who)
+        ctx.counts["milestone workflows"] += 1
+
+
+def load_optional_evaluations(ctx: LoadContext, section: Any, path: str) -> None:
+    """``optional_evaluate: [BU/CONTRACT, ...]``: add the optional milestones whose triggers hold."""
+    for data, item_path in _entries(section, path):
+        with at(item_path):
+            if not isinstance(data, str):
+                raise LoadError(item_path, f"expected a contract key, got {_kind(data)}")
+            ctx.warnings += workflow_hooks.evaluate_optional(
+                ctx.session, ContractKey.parse(data), ctx.who, ctx.rules
+            )
+
 
 SECTIONS: tuple[tuple[str, Loader], ...] = (
     ("business_units", load_business_units),
@@ -672,9 +884,16 @@ SECTIONS: tuple[tuple[str, Loader], ...] = (
     ("classifications", load_classifications),
     ("project_activities", load_project_activities),
     ("milestone_templates", load_milestone_templates),
+    ("approval_rule_templates", load_approval_rule_templates),
+    ("milestone_template_workflows", load_milestone_template_workflows),
     ("contracts", load_contracts),
     ("plan_templates", load_plan_templates),
     ("plans", load_plans),
+    ("approval_rules", load_approval_rules),
+    ("milestone_assignments", load_milestone_assignments),
+    ("contract_teams", load_contract_teams),
+    ("milestone_workflows", load_milestone_workflows),
+    ("optional_evaluate", load_optional_evaluations),
 )
 """Load order: whatever an entry names is loaded before it. Append new sections (plans) at the end."""
 
@@ -747,6 +966,7 @@ def load_files(session: Session, paths: Sequence[Path], who: Who, rules: SqlRule
             load_document(ctx, document)
         except LoadError as exc:
             raise LoadError(f"{path}: {exc.path}", exc.problem) from exc
+    _submit_due_approvals(ctx)
     return LoadSummary(
         files=tuple(str(p) for p in paths), counts=dict(ctx.counts), warnings=tuple(ctx.warnings)
     )

@@ -8,23 +8,231 @@ transaction (a refusal by any rule undoes the change).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from billing_plans import events as plan_events
 from billing_plans import plans
+from billing_plans.auto_ready import auto_ready
+from billing_plans.keys import event_key
+from conditions.approvals import decide
+from conditions.approvals import events as approval_events
+from conditions.approvals.config import ASSIGNEE, FollowUp, FollowUpKind
+from conditions.approvals.inbox import Notice, assignees, notify
+from conditions.approvals.rules import check_may_edit
+from conditions.approvals.states import Action
+from conditions.sql_rules import SqlRules
 from contracts import admin
 from contracts.audit import Who
-from contracts.keys import ContractKey
+from contracts.errors import MsPrcsError, RuleViolation
+from contracts.keys import ContractKey, MilestoneKey, get_contract
+from contracts.models import Contract, PlanEvent
 from contracts.status import ContractStatus
+from contracts.workflow import blocking as workflow_blocking
+from contracts.workflow import lines as workflow_lines
+from contracts.workflow import optional as workflow_optional
+from contracts.workflow import unset as workflow_unset
+from contracts.workflow.config import UnsetAction
 
 
 def change_contract_status(session: Session, key: ContractKey, new: ContractStatus, who: Who) -> list[str]:
     """Set the contract's status, then what activation implies; returns notes for the person who did it."""
+    old = before_contract_status(session, key, new, who)
     admin.set_contract_status(session, key, new, who)
-    notes: list[str] = []
+    notes: list[str] = after_contract_status(session, key, old, new, who)
     if new == ContractStatus.ACTIVE:
         notes += [
             f"plan {o.plan} set Ready on contract activation"
             for o in plans.ready_on_activation(session, key, who)
             if o.readied
         ]
+    notes += approval_events.on_contract_status(session, key, who)
     return notes
+
+
+def change_attribute(session: Session, key: ContractKey, name: str, value: str, who: Who) -> list[str]:
+    """Set a contract attribute, then what it implies: approvals submitted or withdrawn by an attribute."""
+    changed = workflow_attribute_value(session, key, name) != value
+    admin.set_attribute(session, key, name, value)
+    notes: list[str] = []
+    notes += approval_events.on_attribute_change(session, key, name, who)
+    notes += after_attribute_change(session, key, who) if changed else []
+    return notes
+
+
+# --- approval decisions and their follow-ups ----------------------------------------------------------
+# Follow-ups live here, not in conditions.approvals, because one sets billing plan events Ready and
+# conditions may not import billing_plans (DESIGN 9).
+
+
+def approve(
+    session: Session,
+    key: MilestoneKey,
+    seq: int,
+    who: Who,
+    note: str = "",
+    *,
+    complete_contract: bool = False,
+) -> list[str]:
+    """Approve, run the rule's follow-ups, and with ``complete_contract`` close the contract in the same
+    transaction (Save & Complete): refused unless this was the contract's last open approval and ``who`` may
+    edit the contract. Returns notes for the approver."""
+    decision = decide.approve(session, key, seq, who, note)
+    notes = [*decision.notes, *run_followups(session, decision, who)]
+    if complete_contract:
+        notes += _save_and_complete(session, decision, who)
+    return notes
+
+
+def deny(session: Session, key: MilestoneKey, seq: int, who: Who, note: str = "") -> list[str]:
+    """Not Approved, with its note; then the rule's follow-ups for a denial."""
+    decision = decide.deny(session, key, seq, who, note)
+    return [*decision.notes, *run_followups(session, decision, who)]
+
+
+def run_followups(session: Session, decision: decide.Decision, who: Who) -> list[str]:
+    """Each follow-up in its own savepoint: one that ``who`` has no right to run, or that a rule refuses, is
+    skipped with a note saying why (the seed: the prompt "will not appear"), and the decision stands."""
+    notes: list[str] = []
+    for followup in decision.followups:
+        try:
+            with session.begin_nested():
+                notes += _followup(session, decision, followup, who)
+        except MsPrcsError as exc:
+            notes.append(f"follow-up {followup} skipped: {exc}")
+    return notes
+
+
+def _followup(session: Session, decision: decide.Decision, followup: FollowUp, who: Who) -> list[str]:
+    contract = session.get(Contract, decision.contract_pk)
+    assert contract is not None
+    contract_key = ContractKey(contract.business_unit, contract.contract_num)
+    if followup.kind == FollowUpKind.NOTIFY:
+        users = (
+            assignees(session, [decision.milestone_pk]).get(decision.milestone_pk, [])
+            if followup.arg == ASSIGNEE
+            else [followup.arg]
+        )
+        if not users:
+            raise RuleViolation(f"milestone {decision.key}", "is assigned to nobody")
+        verdict = "approved" if decision.action == Action.APPROVED else "not approved"
+        note = f": {decision.note}" if decision.note else ""
+        text = f"Follow-up: condition {decision.seq} of {decision.key} {verdict} by {who.user}{note}"
+        notify(session.connection(), [Notice(u, decision.milestone_pk, text) for u in users], who.at)
+        return [f"follow-up {followup}: notified {', '.join(users)}"]
+    if followup.kind == FollowUpKind.CONTRACT_STATUS:
+        new = ContractStatus(followup.arg)
+        check_may_edit(session, contract, who.user, f"set the contract {new} (follow-up)")
+        if contract.status == new:
+            return [f"follow-up {followup}: contract {contract_key} is already {new}"]
+        notes = change_contract_status(session, contract_key, new, who)
+        return [*notes, f"follow-up {followup}: contract {contract_key} is {new}"]
+    check_may_edit(session, contract, who.user, "set plan events Ready (follow-up)")
+    waiting = list(
+        session.scalars(
+            select(PlanEvent)
+            .where(PlanEvent.milestone_pk == decision.milestone_pk, PlanEvent.status == plan_events.PENDING)
+            .order_by(PlanEvent.plan_pk, PlanEvent.event_num)
+        )
+    )
+    if not waiting:
+        return [f"follow-up {followup}: no Pending plan event waits on milestone {decision.key}"]
+    notes = []
+    for event in waiting:
+        name = plan_events.describe(event)
+        try:
+            with session.begin_nested():
+                plan_events.set_event_ready(session, event_key(event), who)
+            notes.append(f"follow-up {followup}: {name} set Ready")
+        except MsPrcsError as exc:
+            notes.append(f"follow-up {followup} skipped for {name}: {exc}")
+    return notes
+
+
+def _save_and_complete(session: Session, decision: decide.Decision, who: Who) -> list[str]:
+    contract = session.get(Contract, decision.contract_pk)
+    assert contract is not None
+    contract_key = ContractKey(contract.business_unit, contract.contract_num)
+    check_may_edit(session, contract, who.user, "Save & Complete (close the contract)")
+    still_open = decide.still_open(session, contract.id, who.at.date())
+    if still_open:
+        raise RuleViolation(
+            f"contract {contract_key}",
+            "Save & Complete closes a contract only on its last open approval; still open: "
+            + ", ".join(still_open),
+        )
+    if contract.status == ContractStatus.CLOSED:
+        return [f"contract {contract_key} is already Closed"]
+    return [
+        *change_contract_status(session, contract_key, ContractStatus.CLOSED, who),
+        f"contract {contract_key} is Closed (Save & Complete)",
+    ]
+
+
+# --- structure: blocking, the reopen rule, unset actions, optional milestones (contracts.workflow) ------
+
+
+def before_contract_status(
+    session: Session, key: ContractKey, new: ContractStatus, who: Who
+) -> ContractStatus:
+    """Refuse a status that a milestone blocks, or a reopen the reopen rule forbids; returns the old status."""
+    contract = get_contract(session, key)
+    workflow_blocking.check_contract_status(session, contract, new)
+    return contract.status
+
+
+def after_contract_status(
+    session: Session, key: ContractKey, old: ContractStatus, new: ContractStatus, who: Who
+) -> list[str]:
+    """A reopen (Closed -> Active) reverts the approvals of milestones with the "reopen" unset action."""
+    if old == ContractStatus.CLOSED and new == ContractStatus.ACTIVE:
+        return workflow_unset.revert_approvals(
+            session, get_contract(session, key).id, UnsetAction.REOPEN, who
+        )
+    return []
+
+
+def after_attribute_change(session: Session, key: ContractKey, who: Who) -> list[str]:
+    """A detail change: "detail" unset actions revert approvals; attribute triggers add or remove optional
+    milestones."""
+    notes = workflow_unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.DETAIL, who)
+    return notes + evaluate_optional(session, key, who)
+
+
+def after_amount_change(session: Session, key: ContractKey, who: Who) -> list[str]:
+    """An amount change (a line amount, a plan and its event amounts): "amount" unset actions revert
+    approvals; amount triggers add or remove optional milestones."""
+    notes = workflow_unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.AMOUNT, who)
+    return notes + evaluate_optional(session, key, who)
+
+
+def change_line_amount(
+    session: Session, key: ContractKey, line_num: int, amount: Decimal, who: Who
+) -> list[str]:
+    """Set a contract line's amount, then what an amount change implies."""
+    line = workflow_lines.set_line_amount(session, key, line_num, amount)
+    return [
+        f"line {line.line_num} of contract {key} amount {amount}",
+        *after_amount_change(session, key, who),
+    ]
+
+
+def evaluate_optional(
+    session: Session, key: ContractKey, who: Who, rules: SqlRules | None = None
+) -> list[str]:
+    """Add or remove optional milestones by their triggers; an added one is auto-readied as a plan's milestones
+    are (DESIGN 5): Ready when every condition is Date, SQL or User Initiated."""
+    outcome = workflow_optional.evaluate_optional(session, key, who)
+    notes = list(outcome.notes)
+    for milestone in outcome.added:
+        decision = auto_ready(session, milestone, who, rules or SqlRules(), "optional milestone trigger")
+        notes.append(f"optional milestone {decision.milestone} is {decision.status}: {decision.reason}")
+    notes += approval_events.on_contract_status(session, key, who) if outcome.added else []
+    return notes
+
+
+def workflow_attribute_value(session: Session, key: ContractKey, name: str) -> str | None:
+    contract = get_contract(session, key)
+    return next((a.value for a in contract.attributes if a.name == name), None)

@@ -32,7 +32,9 @@ class MsPrcsGroup(click.Group):
             if _debug(ctx):
                 raise
             if "no such table" in str(exc) or "does not exist" in str(exc):
-                click.echo("Error: the database has no ms-prcs schema (or an old one): run `ms-prcs init`", err=True)
+                click.echo(
+                    "Error: the database has no ms-prcs schema (or an old one): run `ms-prcs init`", err=True
+                )
             else:
                 click.echo(f"Error: database error: {exc.orig}", err=True)
             ctx.exit(1)
@@ -49,7 +51,9 @@ def _debug(ctx: click.Context) -> bool:
 
 
 @click.group(cls=MsPrcsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="MS_PRCS_DB", help="Database URL (default sqlite:///ms_prcs.db; env MS_PRCS_DB).")
+@click.option(
+    "--db", envvar="MS_PRCS_DB", help="Database URL (default sqlite:///ms_prcs.db; env MS_PRCS_DB)."
+)
 @click.option("--user", "user", help="The audit identity of this command (default: your login name).")
 @click.option("--json", "json_output", is_flag=True, help="Print JSON for programs instead of tables.")
 @click.option("--debug", is_flag=True, help="Show the full traceback of errors.")
@@ -64,7 +68,24 @@ def main(ctx: click.Context, db: str | None, user: str | None, json_output: bool
 
 def _register() -> None:
     """Command modules register themselves on import; keeping the list here makes the CLI's shape visible."""
-    from ms_prcs.cli import admin  # noqa: F401
+    from ms_prcs.cli import (  # noqa: F401  # noqa: F401  # noqa: F401
+        admin,
+        approvals,
+        contracts,
+        demo,
+        feed,
+        load,
+        milestones,
+        plan_templates,
+        plans,
+        projects,
+        report,
+        run,
+        runs,
+        schedule,
+        templates,
+        workflow,  # noqa: F401
+    )
 
 
 _register()

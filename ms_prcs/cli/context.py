@@ -51,5 +51,10 @@ def json_option(f: click.decorators.FC) -> click.decorators.FC:
         return value
 
     return click.option(
-        "--json", "json_flag", is_flag=True, expose_value=False, callback=callback, help="Print JSON for programs."
+        "--json",
+        "json_flag",
+        is_flag=True,
+        expose_value=False,
+        callback=callback,
+        help="Print JSON for programs.",
     )(f)

@@ -10,12 +10,13 @@ from contracts import admin
 from contracts.errors import InvalidInput
 from contracts.keys import ContractKey
 from contracts.status import ContractStatus
+from contracts.workflow import gates as workflow_gates
 from ms_prcs import views
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table
 from ms_prcs.cli.params import CONTRACT_KEY, done
-from ms_prcs.workflow_hooks import change_contract_status
+from ms_prcs.workflow_hooks import change_attribute, change_contract_status
 
 
 def parse_amount(text: str, what: str = "--amount") -> Decimal:
@@ -185,12 +186,20 @@ def contract_show(app: AppContext, key: ContractKey) -> None:
 
 @contract.command("list")
 @click.option("--bu", "business_unit", help="Only this business unit.")
+@click.option("--gate", help="Only contracts with this stage gate (its status is shown).")
+@click.option(
+    "--gate-status", help="Only contracts whose (current, or --gate) gate is Not Started, Active or Complete."
+)
 @json_option
 @pass_app
-def contract_list(app: AppContext, business_unit: str | None) -> None:
-    """List contracts with their line count, amount and milestone count."""
+def contract_list(
+    app: AppContext, business_unit: str | None, gate: str | None = None, gate_status: str | None = None
+) -> None:
+    """List contracts with their line count, amount and milestone count (and stage gate, when they have gates)."""
     with app.session() as session:
         rows = views.list_contracts(session, business_unit)
+        gated = workflow_gates.annotate_contracts(session, rows, gate, gate_status)
+    rows = gated if gate or gate_status or any(r["gate"] for r in gated) else rows
     emit(app, rows)
 
 
@@ -244,5 +253,15 @@ def contract_attr() -> None:
 def contract_attr_set(app: AppContext, key: ContractKey, name: str, value: str) -> None:
     """Set (add or replace) a contract attribute."""
     with app.session() as session:
-        admin.set_attribute(session, key, name, value)
-    done(app, f"contract {key} attribute {name} = {value}", contract=str(key), name=name, value=value)
+        notes = change_attribute(session, key, name, value, app.who())
+    if not app.json_output:
+        for note in notes:
+            click.echo(note)
+    done(
+        app,
+        f"contract {key} attribute {name} = {value}",
+        contract=str(key),
+        name=name,
+        value=value,
+        notes=notes,
+    )

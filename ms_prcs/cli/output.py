@@ -49,7 +49,9 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def emit(app: AppContext, data: Any, rows: Sequence[Mapping[str, Any]] | None = None, title: str = "") -> None:
+def emit(
+    app: AppContext, data: Any, rows: Sequence[Mapping[str, Any]] | None = None, title: str = ""
+) -> None:
     """Print ``data`` as JSON with ``--json``; otherwise ``rows`` (default: data itself) as a table."""
     if app.json_output:
         print_json(data)

@@ -19,6 +19,7 @@ from billing_plans.keys import EventKey, PlanKey, event_key, get_plan
 from billing_plans.shares import parse_share
 from contracts.keys import ContractKey, MilestoneKey
 from contracts.status import EventType, PlanType
+from ms_prcs import workflow_hooks
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json
@@ -97,6 +98,8 @@ def plan_create(
         created = plan_services.create_from_template(
             session, contract_key, line_num, template_id, app.who(), app.settings.sql_rules, plan_id=plan_id
         )
+        # a plan's amounts: unset actions revert approvals, amount triggers add optional milestones
+        workflow_hooks.after_amount_change(session, contract_key, app.who())
         summary = plan_services.plan_summary(session, created.plan)
     decisions = [
         {"milestone": d.milestone, "status": d.status, "reason": d.reason} for d in created.milestones
@@ -252,6 +255,7 @@ def event_add(
             descr=descr,
         )
         ekey, obj = str(event_key(row)), event_services.describe(row)
+        workflow_hooks.after_amount_change(session, key.contract, app.who())
     done(app, f"{obj} added (Pending)", event=ekey, status="Pending")
 
 
@@ -287,6 +291,8 @@ def event_update(
             descr=descr,
         )
         obj = event_services.describe(row)
+        if pct is not None or amt is not None:
+            workflow_hooks.after_amount_change(session, key.plan.contract, app.who())
     done(app, f"{obj} updated", event=str(key))
 
 

@@ -1,0 +1,46 @@
+"""Step order as SQL: which milestone_workflow row comes before which.
+
+Step 0 means "no order" (the PeopleSoft default, and every milestone without a workflow row): such a
+milestone neither waits nor is waited for. Milestones of the same step go in any order, unless both carry a
+sub-step, which orders them within the step (the seed's "sub-order multiple Milestones within the same
+step"). ``conditions.approvals.sql.earlier`` says the same for submissions; both must agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from contracts.status import MilestoneStatus
+
+OPEN_STATUSES = (MilestoneStatus.PENDING.value, MilestoneStatus.READY.value)
+"""An earlier-step milestone that is Pending or Ready holds later steps back; Completed and Cancelled ones do
+not (a Cancelled milestone will never complete, so nothing may wait for it)."""
+
+
+def earlier(
+    other: sa.FromClause, step: sa.ColumnElement[int], sub_step: sa.ColumnElement[int]
+) -> sa.ColumnElement[bool]:
+    """``other`` (a milestone_workflow row or alias) comes before a milestone at (``step``, ``sub_step``)."""
+    return sa.and_(
+        other.c.step > 0,
+        step > 0,
+        sa.or_(
+            other.c.step < step,
+            sa.and_(other.c.step == step, other.c.sub_step > 0, sub_step > 0, other.c.sub_step < sub_step),
+        ),
+    )
+
+
+def comes_before(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """The same rule in Python, for (step, sub_step) pairs already read."""
+    (step_a, sub_a), (step_b, sub_b) = a, b
+    if step_a <= 0 or step_b <= 0:
+        return False
+    return step_a < step_b or (step_a == step_b and sub_a > 0 and sub_b > 0 and sub_a < sub_b)
+
+
+def describe(step: int, sub_step: int) -> str:
+    """``2``, ``2.1`` or ``-`` (unordered), as lists and messages print a step."""
+    if step <= 0:
+        return "-"
+    return f"{step}.{sub_step}" if sub_step > 0 else str(step)
