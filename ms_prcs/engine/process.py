@@ -100,7 +100,7 @@ def process(
                         from ms_prcs.engine import workers as parallel  # spawns processes: only when asked
 
                         finished = parallel.run(ctx, engine, settings, workers, should_stop) and _final_pass(
-                            ctx, settings, sql, now, max_passes, should_stop
+                            ctx, now, max_passes, should_stop
                         )
                     else:
                         finished = _run_chunks(ctx, settings, sql, on_progress, now, max_passes, should_stop)
@@ -132,19 +132,52 @@ def _note_stop(ctx: RunContext) -> None:
 
 def _final_pass(
     ctx: RunContext,
-    settings: Settings,
-    sql: SqlStatements,
     now: Callable[[], dt.datetime],
     max_passes: int,
     should_stop: Callable[[], bool] | None,
 ) -> bool:
-    """After the workers: one chunk loop over the whole scope, for chains that cross partitions (a
-    milestone waiting on one another worker completed). It looks again at every milestone the workers
-    processed, so it counts none of them a second time; its messages are the run's messages."""
-    processed = ctx.tally.processed
-    finished = _run_chunks(ctx, settings, sql, None, now, max_passes, should_stop)
-    ctx.tally.processed = processed
-    return finished
+    """After the workers: what only crossing shares can complete (a milestone waiting on one that another
+    worker completed). Within a run the as-of date and everything a condition reads stay fixed, so only a
+    Contracts milestone condition, or a later step, waiting on a milestone this run completed can still
+    become met: the chain pass seeded with everything the run completed finds them, without a second look
+    at every Ready milestone (which made two workers slower than one)."""
+    if should_stop is not None and should_stop():
+        return False
+    conn = ctx.conn
+    assert ctx.process_instance is not None
+    with conn.begin():
+        ctx.now = now()
+        tables.clear(conn)
+        conn.execute(
+            tables.DONE.insert().from_select(
+                ["milestone_pk"],
+                sa.select(Milestone.id).where(
+                    Milestone.completed_by_run == ctx.marker,
+                    ctx.scope.predicate(cast(sa.Table, Milestone.__table__)),
+                ),
+            )
+        )
+        passes = 0
+        while complete.chain_pass(ctx):
+            passes += 1
+            if passes >= max_passes:
+                batch = ctx.tally.note([_passes_stopped(max_passes)])
+                runlog.write_messages(conn, ctx.process_instance, batch)
+                break
+        ctx.tally.passes += passes
+        if passes:
+            ctx.tally.feed_entries += _publish_completions(ctx)
+        runlog.save_counts(conn, ctx.process_instance, ctx.tally, ctx.now)
+    return True
+
+
+def _passes_stopped(max_passes: int) -> RunMessage:
+    return RunMessage(
+        Severity.ERROR,
+        "",
+        f"chain passes stopped after {max_passes}: milestones completed by the last pass may free"
+        " more; the next run continues",
+    )
 
 
 def _run_chunks(
@@ -159,8 +192,8 @@ def _run_chunks(
     record: bool = True,
 ) -> bool:
     """The chunk loop; returns False when ``should_stop`` ended it early (every chunk so far committed).
-    ``record=False`` (a worker of a run) writes neither messages nor counts on the run's row: the run's
-    final pass reports, and the run merges the workers' counts."""
+    ``record=False`` (a worker of a run) writes its messages but not the counts on the run's row: the run
+    merges the workers' counts."""
     conn = ctx.conn
     total = None
     if on_progress:
@@ -214,14 +247,7 @@ def _chunk(
     passes = 1
     while done:
         if passes >= max_passes:
-            messages.append(
-                RunMessage(
-                    Severity.ERROR,
-                    "",
-                    f"chain passes stopped after {max_passes}: milestones completed by the last pass may free"
-                    " more; the next run continues",
-                )
-            )
+            messages.append(_passes_stopped(max_passes))
             break
         done = complete.chain_pass(ctx)
         passes += 1 if done else 0  # a pass counts when it completed something
@@ -232,9 +258,10 @@ def _chunk(
     elif ctx.process_instance is not None:
         tally.feed_entries += _publish_completions(ctx)
     batch = tally.note(messages)
-    if ctx.process_instance is not None and record:
+    if ctx.process_instance is not None:
         runlog.write_messages(conn, ctx.process_instance, batch)
-        runlog.save_counts(conn, ctx.process_instance, tally, ctx.now)
+        if record:
+            runlog.save_counts(conn, ctx.process_instance, tally, ctx.now)
     return hi
 
 

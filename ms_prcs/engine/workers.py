@@ -7,12 +7,12 @@ share is cut into contract id ranges of about that size. Each worker is a fresh 
 inherited connections) that runs the engine's chunk loop over its share under the parent's process
 instance, so its StatusChange rows and feed entries belong to the one run. Workers skip the chunk-level
 advisory locks (the run lock already keeps other runs out; with them, the workers would take turns) and
-write neither messages nor counts on the run's row.
+write their messages but not the counts on the run's row.
 
-Then the parent runs one final chunk loop over the whole scope: a milestone waiting on one that another
-worker completed is completed there, so the end state is the one a single process reaches (the engine is
-a fixpoint: completing more never un-meets anything). The final pass also writes the run's messages, as
-one process would have, and the parent adds the workers' counts to its own.
+Then the parent runs the chain pass seeded with every milestone the run completed: a milestone waiting on
+one that another worker completed is completed there, so the end state is the one a single process
+reaches (the engine is a fixpoint: completing more never un-meets anything). The parent adds the workers'
+counts and message counts to its own.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from contracts.models import Contract, Milestone
 from contracts.status import MilestoneStatus
 from ms_prcs.engine.context import RunContext
-from ms_prcs.engine.control import RunControl
+from ms_prcs.engine.control import MESSAGES_KEPT, RunControl, RunMessage
 from ms_prcs.engine.runlog import Tally
 from ms_prcs.engine.scope import Scope
 from ms_prcs.settings import Settings
@@ -56,6 +56,8 @@ class WorkerCounts:
     chunks: int
     passes: int
     feed_entries: int
+    message_counts: dict[str, int]
+    messages: list[RunMessage]
 
 
 def partition(conn: sa.Connection, scope: Scope, workers: int) -> list[list[Scope]]:
@@ -172,6 +174,8 @@ def work(
         tally.chunks,
         tally.passes,
         tally.feed_entries,
+        dict(tally.message_counts),
+        list(tally.messages),
     )
 
 
@@ -183,3 +187,6 @@ def _add(tally: Tally, counts: WorkerCounts) -> None:
     tally.chunks += counts.chunks
     tally.passes += counts.passes
     tally.feed_entries += counts.feed_entries
+    for severity, n in counts.message_counts.items():
+        tally.message_counts[severity] += n
+    tally.messages.extend(counts.messages[: max(0, MESSAGES_KEPT - len(tally.messages))])
