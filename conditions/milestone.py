@@ -15,11 +15,9 @@ import datetime as dt
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.visitors import InternalTraversal
 
+from conditions.sql_dates import add_days
 from contracts.models import ActivityStatusHistory, Milestone, MilestoneCondition, ProjectActivity
 from contracts.status import ConditionType, MilestoneSource, MilestoneStatus
 
@@ -31,39 +29,6 @@ _history = cast(sa.Table, ActivityStatusHistory.__table__)
 _REF = _milestone.alias("ms_prcs_ref")
 """The referenced milestone. One alias for every statement: aliases are immutable, and building one copies
 every column of the table, per statement and chunk."""
-
-
-class days_before(sa.sql.expression.ColumnElement[dt.date]):  # noqa: N801 - reads like the SQL function it is
-    """``day - days`` as a date, per row: the latest date a lagged event may have happened to count by ``day``.
-
-    Written as ``completed_on <= as_of - days_lag`` rather than ``completed_on + days_lag <= as_of`` so the
-    arithmetic is on the one side that is per condition, and dates stay dates on both backends.
-    """
-
-    type = sa.Date()
-    inherit_cache = True
-    _traverse_internals = [
-        ("day", InternalTraversal.dp_clauseelement),
-        ("days", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, day: dt.date, days: sa.ColumnElement[int]) -> None:
-        self.day = sa.literal(day, sa.Date)
-        self.days = days
-
-
-@compiles(days_before)
-def _days_before_default(element: days_before, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"(CAST({compiler.process(element.day, **kw)} AS DATE) - {compiler.process(element.days, **kw)})"
-
-
-@compiles(days_before, "sqlite")
-def _days_before_sqlite(element: days_before, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite stores dates as ISO text; date() with a day modifier returns ISO text again, so comparisons
-    # with stored dates stay plain string comparisons.
-    day = compiler.process(element.day, **kw)
-    days = compiler.process(element.days, **kw)
-    return f"date({day}, '-' || {days} || ' days')"
 
 
 def is_contracts(c: sa.FromClause) -> sa.ColumnElement[bool]:
@@ -108,7 +73,7 @@ def ref_status(c: sa.FromClause) -> sa.ScalarSelect[Any]:
 
 
 def met(c: sa.FromClause, as_of: dt.date) -> sa.ColumnElement[bool]:
-    latest = days_before(as_of, c.c.days_lag)
+    latest = add_days(sa.literal(as_of, sa.Date), -c.c.days_lag)
     return sa.or_(
         sa.and_(is_contracts(c), ref_completed_on(c) <= latest),
         sa.and_(is_projects(c), first_reached(c) <= latest),
@@ -120,7 +85,7 @@ def verdict(
 ) -> sa.ColumnElement[int]:
     """:func:`met` and :func:`blocked` in one expression, with one primary-key probe per Contracts condition
     (not one for each question): the engine's first pass asks both of every Ready condition in a chunk."""
-    latest = days_before(as_of, c.c.days_lag)
+    latest = add_days(sa.literal(as_of, sa.Date), -c.c.days_lag)
     ref = _REF
     on_ref = sa.case(
         (sa.and_(ref.c.status == MilestoneStatus.COMPLETED, ref.c.completed_on <= latest), met),

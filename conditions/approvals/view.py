@@ -26,7 +26,6 @@ from conditions.approvals.config import RuleSpec
 from conditions.approvals.inbox import assignees
 from conditions.approvals.sql import (
     action_t,
-    add_days,
     condition_t,
     contract_t,
     latest_action,
@@ -42,6 +41,7 @@ from conditions.approvals.states import (
     condition_state,
     milestone_state,
 )
+from conditions.sql_dates import add_days
 from contracts.status import ConditionStatus, MilestoneStatus, RequiredConditions
 
 MilestoneFilter = Callable[[sa.FromClause], sa.ColumnElement[bool]]

@@ -8,13 +8,20 @@ step"). ``conditions.approvals.sql.earlier`` says the same for submissions; both
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
 
+from contracts.models import Milestone
 from contracts.status import MilestoneStatus
+from contracts.workflow_models import MilestoneWorkflow
 
 OPEN_STATUSES = (MilestoneStatus.PENDING.value, MilestoneStatus.READY.value)
 """An earlier-step milestone that is Pending or Ready holds later steps back; Completed and Cancelled ones do
 not (a Cancelled milestone will never complete, so nothing may wait for it)."""
+
+_milestone = cast(sa.Table, Milestone.__table__)
+_workflow = cast(sa.Table, MilestoneWorkflow.__table__)
 
 
 def earlier(
@@ -44,3 +51,19 @@ def describe(step: int, sub_step: int) -> str:
     if step <= 0:
         return "-"
     return f"{step}.{sub_step}" if sub_step > 0 else str(step)
+
+
+def earlier_open(milestone: sa.FromClause, workflow: sa.FromClause) -> sa.Exists:
+    """Some milestone of the same contract in an earlier step is still Pending or Ready."""
+    m2 = _milestone.alias("ms_prcs_earlier_m")
+    w2 = _workflow.alias("ms_prcs_earlier_w")
+    return sa.exists(
+        sa.select(sa.literal(1))
+        .select_from(m2.join(w2, w2.c.milestone_pk == m2.c.id))
+        .where(
+            m2.c.contract_pk == milestone.c.contract_pk,
+            m2.c.id != milestone.c.id,
+            m2.c.status.in_(OPEN_STATUSES),
+            earlier(w2, sa.func.coalesce(workflow.c.step, 0), sa.func.coalesce(workflow.c.sub_step, 0)),
+        )
+    )

@@ -13,7 +13,6 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from conditions import milestone as milestone_condition
-from conditions.approvals.sql import earlier_open
 from contracts.audit import ObjectType
 from contracts.models import Contract, Milestone, MilestoneCondition, StatusChange
 from contracts.status import (
@@ -22,7 +21,7 @@ from contracts.status import (
     MilestoneStatus,
     RequiredConditions,
 )
-from contracts.workflow.steps import earlier
+from contracts.workflow.steps import earlier, earlier_open
 from contracts.workflow_models import MilestoneWorkflow
 from ms_prcs.engine import tables
 from ms_prcs.engine.context import RunContext

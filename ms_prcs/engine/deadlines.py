@@ -20,9 +20,9 @@ from typing import cast
 
 import sqlalchemy as sa
 
-from conditions.approvals.sql import iso_date
 from conditions.approvals.submit import auto_submit
 from conditions.approvals.view import deadlines
+from conditions.sql_dates import iso_date
 from contracts.audit import Who
 from contracts.models import ProcessMessage
 from ms_prcs.engine import runlog
