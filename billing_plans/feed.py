@@ -80,6 +80,7 @@ from contracts.models import (
     Plan,
     PlanEvent,
 )
+from contracts.sql_hints import plain
 from contracts.status import BillingEventStatus, EventType, MilestoneStatus, PlanType
 
 READY = BillingEventStatus.READY.value  # the same word for revenue events
@@ -232,7 +233,7 @@ def _milestone_rows(milestone_ids: Select[Any], stamp: _Stamp) -> Select[Any]:
         .join_from(Milestone, Contract, Milestone.contract_pk == Contract.id)
         .where(
             Milestone.id.in_(milestone_ids),
-            Milestone.status == MilestoneStatus.COMPLETED,
+            plain(Milestone.status.expression) == MilestoneStatus.COMPLETED,  # driven by the ids, not the status index
             _not_published(dedupe),
         )
         .order_by(Milestone.id)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from conditions import milestone as milestone_condition
 from contracts.audit import ObjectType
 from contracts.models import Contract, Milestone, MilestoneCondition, StatusChange
+from contracts.sql_hints import plain
 from contracts.status import (
     ConditionStatus,
     ConditionType,
@@ -26,7 +27,7 @@ from contracts.workflow_models import MilestoneWorkflow
 from ms_prcs.engine import tables
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.evaluate import processed_by_run
-from ms_prcs.engine.tables import CHUNK_DONE, DONE, EVALUATED, MET, PASS_MILESTONES, plain
+from ms_prcs.engine.tables import CHUNK_DONE, DONE, EVALUATED, MET, PASS_MILESTONES
 
 _m = cast(sa.Table, Milestone.__table__)
 _c = cast(sa.Table, MilestoneCondition.__table__)

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 
 from conditions import registry
 from contracts.models import Milestone, MilestoneCondition
+from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, MilestoneStatus
 from ms_prcs.engine import tables
 from ms_prcs.engine.context import RunContext
-from ms_prcs.engine.tables import BLOCKED, BLOCKED_CONDITIONS, CANDIDATES, EVALUATED, plain
+from ms_prcs.engine.tables import BLOCKED, BLOCKED_CONDITIONS, CANDIDATES, EVALUATED
 
 _m = cast(sa.Table, Milestone.__table__)
 _c = cast(sa.Table, MilestoneCondition.__table__)

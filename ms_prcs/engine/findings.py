@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from conditions import milestone as milestone_condition
 from conditions import registry
 from contracts.models import Contract, Milestone, MilestoneCondition
+from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus, RequiredConditions
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import RunMessage, Severity
-from ms_prcs.engine.tables import BLOCKED_CONDITIONS, plain
+from ms_prcs.engine.tables import BLOCKED_CONDITIONS
 
 _m = cast(sa.Table, Milestone.__table__)
 _c = cast(sa.Table, MilestoneCondition.__table__)

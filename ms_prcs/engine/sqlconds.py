@@ -19,9 +19,10 @@ from conditions.sql import SqlConditionFailed, met_condition_ids
 from conditions.sql_rules import SqlRules, ValidatedSql, validate_sql
 from contracts.errors import SqlRuleError
 from contracts.models import Contract, Milestone, MilestoneCondition
+from contracts.sql_hints import plain
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import RunMessage, Severity
-from ms_prcs.engine.tables import EVALUATED, MET, PENDING, SQL_PENDING, plain
+from ms_prcs.engine.tables import EVALUATED, MET, PENDING, SQL_PENDING
 
 _m = cast(sa.Table, Milestone.__table__)
 _c = cast(sa.Table, MilestoneCondition.__table__)

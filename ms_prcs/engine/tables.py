@@ -8,13 +8,10 @@ gone with the connection) so that a run that dies leaves nothing behind to clean
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateTable
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from conditions.registry import BLOCKED, MET, NOT_MET, PENDING
 
@@ -124,31 +121,3 @@ def analyze(conn: sa.Connection, table: sa.Table) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {table.name}")
-
-
-class plain(sa.ColumnElement[T], Generic[T]):  # noqa: N801 - reads like the SQL it renders
-    """A column that SQLite must not use an index for: ``+status`` (SQLite's documented way to disqualify
-    a term from index use); the column itself everywhere else.
-
-    Without statistics SQLite takes every ``status = ?`` as selective and drives the query from the
-    status index: each chunk would then scan every Ready milestone (or every Completed condition, for
-    each milestone checked), a quadratic run. The engine's statements are meant to be driven from the
-    scratch tables by primary key; wrapping the status columns in ``plain`` keeps them so.
-    """
-
-    inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column: sa.ColumnElement[T]) -> None:
-        self.column = column
-        self.type = column.type
-
-
-@compiles(plain)
-def _plain_default(element: plain[Any], compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.column, **kw)
-
-
-@compiles(plain, "sqlite")
-def _plain_sqlite(element: plain[Any], compiler: SQLCompiler, **kw: Any) -> str:
-    return "+" + compiler.process(element.column, **kw)
