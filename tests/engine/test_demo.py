@@ -19,21 +19,19 @@ def demo(*args: str, db: str | None = None) -> Result:
     return CliRunner(env=env).invoke(main, [*options, "demo", *args], catch_exceptions=False)
 
 
-def test_demo_with_the_default_database_in_the_current_directory(tmp_path: Path) -> None:
+def test_demo_with_the_default_database_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runner = CliRunner(env={"MS_PRCS_DB": None})
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        first = runner.invoke(
-            main, ["demo", "--contracts", "6", "--as-of", "2026-11-23"], catch_exceptions=False
-        )
-        assert first.exit_code == 0, first.output
-        assert Path("ms_prcs.db").exists()
-        again = runner.invoke(
-            main, ["demo", "--contracts", "6", "--as-of", "2026-11-23"], catch_exceptions=False
-        )
-        assert again.exit_code == 0, again.output
-        assert again.stdout == first.stdout  # rebuilt from scratch, the same way
-        runs = runner.invoke(main, ["runs", "list", "--json"], catch_exceptions=False)
-        assert runs.stdout.count('"process_instance"') == 2  # the old runs went with the old file
+    monkeypatch.chdir(tmp_path)  # the quick start: no --db, so ms_prcs.db in the current directory
+    first = runner.invoke(main, ["demo", "--contracts", "6", "--as-of", "2026-11-23"], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert Path("ms_prcs.db").exists()
+    again = runner.invoke(main, ["demo", "--contracts", "6", "--as-of", "2026-11-23"], catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    assert again.stdout == first.stdout  # rebuilt from scratch, the same way
+    runs = runner.invoke(main, ["runs", "list", "--json"], catch_exceptions=False)
+    assert runs.stdout.count('"process_instance"') == 2  # the old runs went with the old file
 
     lines = first.stdout.splitlines()
     assert lines[0].startswith("Demo database ms_prcs.db: 6 contracts in US001, US002, EU001, ")
