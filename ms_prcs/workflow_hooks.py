@@ -23,6 +23,7 @@ from conditions.approvals.config import ASSIGNEE, FollowUp, FollowUpKind
 from conditions.approvals.inbox import Notice, assignees, notify
 from conditions.approvals.rules import check_may_edit
 from conditions.approvals.states import Action
+from conditions.ready import make_ready
 from conditions.sql_rules import SqlRules
 from contracts import admin
 from contracts.audit import Who
@@ -50,6 +51,12 @@ def change_contract_status(session: Session, key: ContractKey, new: ContractStat
         ]
     notes += approval_events.on_contract_status(session, key, who)
     return notes
+
+
+def make_milestone_ready(session: Session, key: MilestoneKey, who: Who, rules: SqlRules) -> list[str]:
+    """Set a milestone Ready (the edit checks), then submit the approvals that are already due."""
+    make_ready(session, key, who, rules)
+    return approval_events.on_milestone_ready(session, key.contract, who)
 
 
 def change_attribute(session: Session, key: ContractKey, name: str, value: str, who: Who) -> list[str]:

@@ -20,6 +20,13 @@ def on_contract_status(session: Session, contract: ContractKey, who: Who) -> lis
     return _sync(session, contract, who, [])
 
 
+def on_milestone_ready(session: Session, contract: ContractKey, who: Who) -> list[str]:
+    """A milestone of the contract was set Ready: approvals only a Ready milestone may be submitted for,
+    whose submit mode already holds (the contract already has its status or attribute), are submitted now
+    rather than at the next run."""
+    return _sync(session, contract, who, [])
+
+
 def on_attribute_change(session: Session, contract: ContractKey, name: str, who: Who) -> list[str]:
     """Attribute ``name`` changed: withdraw the approvals it submitted that nobody has acted on and whose
     value no longer matches, then submit those whose value now does (or that another mode submits)."""

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 import click
 
-from conditions.ready import make_ready
 from contracts import milestones as services
 from contracts.keys import ContractKey, MilestoneKey
 from contracts.specs import ConditionSpec
@@ -23,6 +22,7 @@ from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json
 from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, done, plural
+from ms_prcs.workflow_hooks import make_milestone_ready
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -166,8 +166,11 @@ def print_milestone_detail(app: AppContext, detail: dict[str, Any]) -> None:
 def milestone_ready(app: AppContext, key: MilestoneKey) -> None:
     """Set a Pending milestone Ready for processing, after the edit checks (every problem is listed)."""
     with app.session() as session:
-        make_ready(session, key, app.who(), app.settings.sql_rules)
-    done(app, f"milestone {key} is Ready", milestone=str(key), status=MilestoneStatus.READY)
+        notes = make_milestone_ready(session, key, app.who(), app.settings.sql_rules)
+    if not app.json_output:
+        for note in notes:
+            click.echo(note)
+    done(app, f"milestone {key} is Ready", milestone=str(key), status=MilestoneStatus.READY, notes=notes)
 
 
 @milestone.command("pending")

@@ -7,7 +7,12 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from contracts import admin
+from contracts.audit import Who
+from contracts.keys import ContractKey
+from contracts.status import ContractStatus
 from tests.approvals.helpers import (
     K1000,
     actions,
@@ -154,16 +159,13 @@ def test_submitted_when_the_contract_reaches_a_status(world: CliInvoke, engine: 
         f"contract {K1000} is Active\n"
     )
     assert actions(engine, key) == [("Submitted", "status", "admin", "")]
-    # a milestone set Ready later is submitted by the next run (or by any decision on the contract)
-    ok(world, "milestone", "ready", late)
-    assert view_of(world, late) == "Not Ready for Approval"
-    result = json.loads(ok(world, "run", "--as-of", "2026-03-01", "--json"))
-    assert {
-        "severity": "info",
-        "object": "",
-        "text": "1 approvals submitted by their submit modes",
-    } in result["messages"]
-    assert actions(engine, late) == [("Submitted", "status", "run 1", "")]
+    # a milestone set Ready later is submitted as it is readied: its submit mode already holds
+    assert ok(world, "milestone", "ready", late) == (
+        f"approval of condition 1 of {late} submitted (contract is Active); notified bob\n"
+        f"milestone {late} is Ready\n"
+    )
+    assert view_of(world, late) == "Ready for Approval"
+    assert actions(engine, late) == [("Submitted", "status", "admin", "")]
     # leaving the status withdraws nothing (only the attribute mode is withdrawn)
     ok(world, "contract", "status", K1000, "pending")
     assert view_of(world, key) == "Ready for Approval"
@@ -172,8 +174,12 @@ def test_submitted_when_the_contract_reaches_a_status(world: CliInvoke, engine: 
 def test_a_decision_submits_what_the_modes_call_for_without_waiting_for_a_run(
     world: CliInvoke, engine: Engine
 ) -> None:
-    ok(world, "contract", "status", K1000, "active")
     key = approval_milestone(world, "MS100", "--role", "FIN", "--submit", "status=Active")
+    # the status changes behind the hooks' back (another program, a SQL script): nothing submits it yet ...
+    with Session(engine) as session, session.begin():
+        admin.set_contract_status(session, ContractKey.parse(K1000), ContractStatus.ACTIVE, Who.now("etl"))
+    assert view_of(world, key) == "Not Ready for Approval"
+    # ... until the next decision on the contract, without waiting for a run
     assert ok(world, "approval", "approve", key, "1", user="bob") == (
         f"approval of condition 1 of {key} submitted (contract is Active); notified bob\n"
         f"approval of condition 1 of {key} approved by bob\n"
@@ -182,12 +188,14 @@ def test_a_decision_submits_what_the_modes_call_for_without_waiting_for_a_run(
 
 
 def test_submitted_when_previous_milestones_are_completed(world: CliInvoke, engine: Engine) -> None:
-    first = approval_milestone(world, "MS100", "--role", "FIN")
-    second = approval_milestone(world, "MS200", "--role", "LEGAL", "--submit", "steps")
-    anytime = approval_milestone(world, "MS300", "--role", "LEGAL")
+    first = approval_milestone(world, "MS100", "--role", "FIN", ready=False)
+    second = approval_milestone(world, "MS200", "--role", "LEGAL", "--submit", "steps", ready=False)
+    anytime = approval_milestone(world, "MS300", "--role", "LEGAL", ready=False)
     set_workflow(engine, first, step=1)
     set_workflow(engine, second, step=2)
     set_workflow(engine, anytime, step=2, any_time=True)
+    for key in (first, second, anytime):
+        ok(world, "milestone", "ready", key)
     ok(world, "run", "--as-of", "2026-03-01")
     assert view_of(world, second) == "Not Ready for Approval"
     # a person may not submit a later step early, unless the milestone may be submitted any time
@@ -279,3 +287,16 @@ def test_any_of_several_submit_modes_submits(world: CliInvoke, engine: Engine) -
         f"approval of condition 1 of milestone {other}: cannot be unsubmitted: it would be submitted again at"
         " once (the contract is Active)"
     )
+
+
+def test_a_milestone_set_ready_after_its_submit_mode_already_holds_is_submitted_at_once(
+    world: CliInvoke, engine: Engine
+) -> None:
+    ok(world, "contract", "status", K1000, "active")
+    key = approval_milestone(world, "MS100", "--role", "FIN", "--submit", "status=Active", ready=False)
+    assert view_of(world, key) == "Not Ready for Approval"
+    readied = ok(world, "milestone", "ready", key, user="alice")
+    assert readied.splitlines()[-1] == f"milestone {key} is Ready"
+    assert f"approval of condition 1 of {key} submitted" in readied  # no run needed to submit it
+    assert view_of(world, key) == "Ready for Approval"
+    assert actions(engine, key) == [("Submitted", "status", "alice", "")]
