@@ -106,17 +106,7 @@ def add_milestone(
         _store_condition(
             milestone,
             ct.condition_seq,
-            ConditionSpec(
-                condition_type=ct.condition_type,
-                descr=ct.descr,
-                condition_date=ct.condition_date,
-                sql_text=ct.sql_text,
-                source=ct.source,
-                days_lag=ct.days_lag,
-                project_id=ct.project_id,
-                activity_id=ct.activity_id,
-                activity_status=ct.activity_status,
-            ),
+            ConditionSpec.from_stored(ct),
             ref_pk,
         )
     session.flush()
@@ -197,16 +187,9 @@ def update_condition(
     _editable_milestone(session, key, who, "conditions can be changed only while the milestone is Pending")
     condition = get_condition(session, key, seq)
     checked = spec.checked(f"milestone {key} condition {seq}")
-    condition.condition_type = checked.condition_type
-    condition.descr = checked.descr
-    condition.condition_date = checked.condition_date
-    condition.sql_text = checked.sql_text
-    condition.source = checked.source
+    for name, value in checked.stored().items():
+        setattr(condition, name, value)
     condition.ref_milestone_pk = _resolve_ref(session, checked)
-    condition.days_lag = checked.days_lag
-    condition.project_id = checked.project_id
-    condition.activity_id = checked.activity_id
-    condition.activity_status = checked.activity_status
     if condition.condition_status != ConditionStatus.READY:
         record_change(
             session,
@@ -340,17 +323,9 @@ def _store_condition(
     condition = MilestoneCondition(
         milestone_pk=milestone.id,
         condition_seq=seq,
-        condition_type=spec.condition_type,
-        descr=spec.descr,
-        condition_date=spec.condition_date,
-        sql_text=spec.sql_text,
-        source=spec.source,
         ref_milestone_pk=ref_pk,
-        days_lag=spec.days_lag,
-        project_id=spec.project_id,
-        activity_id=spec.activity_id,
-        activity_status=spec.activity_status,
         condition_status=ConditionStatus.READY,
+        **spec.stored(),
     )
     milestone.conditions.append(condition)
     return condition

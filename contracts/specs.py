@@ -21,6 +21,20 @@ TYPE_FIELDS: dict[ConditionType, frozenset[str]] = {
 }
 _DEFAULTS: dict[str, Any] = {"days_lag": 0}
 
+STORED_FIELDS = (
+    "condition_type",
+    "descr",
+    "condition_date",
+    "sql_text",
+    "source",
+    "days_lag",
+    "project_id",
+    "activity_id",
+    "activity_status",
+)
+"""The spec's fields that a condition template and a milestone condition store as they are (``models.
+ConditionFields``); the reference is resolved differently by each, so it is not among them."""
+
 
 @dataclass(frozen=True)
 class ConditionSpec:
@@ -35,6 +49,15 @@ class ConditionSpec:
     project_id: str | None = None
     activity_id: str | None = None
     activity_status: str | None = None
+
+    @classmethod
+    def from_stored(cls, row: Any) -> ConditionSpec:
+        """The spec a stored condition (template or contract) was made from, less its reference."""
+        return cls(**{name: getattr(row, name) for name in STORED_FIELDS})
+
+    def stored(self) -> dict[str, Any]:
+        """Column values for a condition row: one list of fields for templates, contracts and updates."""
+        return {name: getattr(self, name) for name in STORED_FIELDS}
 
     def checked(self, obj: str) -> ConditionSpec:
         """Refuse fields of another type and impossible values; default the Milestone source to Contracts."""

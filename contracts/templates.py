@@ -37,16 +37,8 @@ def add_milestone_template(
             ConditionTemplate(
                 milestone_id=mid,
                 condition_seq=seq,
-                condition_type=spec.condition_type,
-                descr=spec.descr,
-                condition_date=spec.condition_date,
-                sql_text=spec.sql_text,
-                source=spec.source,
                 ref_milestone_id=spec.ref_milestone_id.upper() if spec.ref_milestone_id else None,
-                days_lag=spec.days_lag,
-                project_id=spec.project_id,
-                activity_id=spec.activity_id,
-                activity_status=spec.activity_status,
+                **spec.stored(),
             )
         )
     session.flush()
