@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+import schedule
 import sqlalchemy as sa
+import time_machine
 
 from contracts.models import ProcessMessage, ProcessRun, RunLock
 from ms_prcs.engine import RunControl, runlock, runlog
@@ -92,3 +94,14 @@ def completed(engine: sa.Engine) -> int:
 
 def child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "MS_PRCS_SQL_TIMEOUT": "30"}
+
+
+def walk(start: dt.datetime, days: int, scheduler: schedule.Scheduler, step_minutes: int = 1) -> None:
+    """Move the clock itself (time-machine) from ``start`` through ``days`` days, running what is due."""
+    with time_machine.travel(start, tick=False) as traveller:
+        now = start
+        scheduler.run_pending()
+        while now < start + dt.timedelta(days=days):
+            now += dt.timedelta(minutes=step_minutes)
+            traveller.move_to(now)
+            scheduler.run_pending()

@@ -22,19 +22,9 @@ from ms_prcs.db import make_engine
 from ms_prcs.settings import Settings
 from tests.conftest import CliInvoke
 from tests.engine.bulk import AS_OF, build
-from tests.jobs.helpers import hold_lock, runs
+from tests.jobs.helpers import hold_lock, runs, walk
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def walk(start: dt.datetime, days: int, scheduler: schedule.Scheduler, step_minutes: int = 5) -> None:
-    with time_machine.travel(start, tick=False) as traveller:
-        now = start
-        scheduler.run_pending()
-        while now < start + dt.timedelta(days=days):
-            now += dt.timedelta(minutes=step_minutes)
-            traveller.move_to(now)
-            scheduler.run_pending()
 
 
 def scheduled_runs(engine: sa.Engine) -> list[tuple[dt.date, str | None, str]]:
@@ -58,7 +48,7 @@ def test_the_scheduler_runs_the_engine_once_per_night_across_spring_forward(db_u
     scheduler = schedule.Scheduler()
     with time_machine.travel(start, tick=False):
         add_nightly(scheduler, spec.at or dt.time(), spec.tz, spec.name, lambda: run_job(spec, settings))
-    walk(start, 4, scheduler)
+    walk(start, 4, scheduler, step_minutes=5)
     assert scheduled_runs(engine) == [
         (dt.date(2026, 3, 28), "nightly", "Success"),
         (dt.date(2026, 3, 29), "nightly", "Success"),  # the night 02:30 does not exist: once, at 03:30

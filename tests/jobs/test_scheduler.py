@@ -11,18 +11,9 @@ import schedule
 import time_machine
 
 from jobs.scheduler import add_every, add_nightly, serve
+from tests.jobs.helpers import walk
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def walk(start: dt.datetime, days: int, scheduler: schedule.Scheduler, step_minutes: int = 1) -> None:
-    with time_machine.travel(start, tick=False) as traveller:
-        now = start
-        scheduler.run_pending()
-        while now < start + dt.timedelta(days=days):
-            now += dt.timedelta(minutes=step_minutes)
-            traveller.move_to(now)
-            scheduler.run_pending()
 
 
 @pytest.mark.parametrize(
