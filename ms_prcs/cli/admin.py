@@ -12,6 +12,8 @@ from ms_prcs.db import upgrade
 @main.command()
 @pass_app
 def init(app: AppContext) -> None:
-    """Create or upgrade the database schema to the latest version (Alembic)."""
-    upgrade(app.engine)
+    """Create or upgrade the database schema to the latest version (Alembic); on PostgreSQL also the role
+    SQL conditions run under (SELECT on the allow-listed tables only)."""
+    settings = app.settings
+    upgrade(app.engine, sql_tables=settings.sql_rules.allowed_tables, sql_role=settings.sql_role)
     click.echo(f"schema is up to date in {app.engine.url.render_as_string(hide_password=True)}")
