@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from ms_prcs.sqlrole import RoleReport
+
 # Alembic is imported where a schema changes, not here: every CLI command imports this module, and alembic
 # costs about 0.3 s to import.
 
@@ -61,7 +63,7 @@ def upgrade(
     *,
     sql_tables: frozenset[str] | None = None,
     sql_role: str | None = None,
-) -> None:
+) -> RoleReport | None:
     """Create or upgrade the schema to ``revision`` (``ms-prcs init``), then, on PostgreSQL, create or bring
     in step the role SQL conditions run under (:mod:`ms_prcs.sqlrole`): ``SELECT`` on ``sql_tables``
     (default: the default allow-list) and nothing else."""
@@ -73,7 +75,8 @@ def upgrade(
         from ms_prcs import sqlrole
 
         with engine.begin() as conn:
-            sqlrole.sync(conn, DEFAULT_ALLOWED_TABLES if sql_tables is None else sql_tables, sql_role)
+            return sqlrole.sync(conn, DEFAULT_ALLOWED_TABLES if sql_tables is None else sql_tables, sql_role)
+    return None
 
 
 def schema_present(engine: Engine) -> bool:

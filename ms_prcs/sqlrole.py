@@ -104,7 +104,7 @@ def sync(conn: sa.Connection, allowed_tables: frozenset[str], configured: str | 
         report.revoked.append(f"member of {other}")
     if not conn.scalar(sa.text("SELECT pg_has_role(current_user, :r, 'USAGE')"), {"r": role}):
         run("grant it to this login", f"GRANT {q} TO CURRENT_USER")
-        report.granted.append("membership of the login")
+        report.granted.append("membership to this login")
 
     schema = str(conn.scalar(sa.text("SELECT current_schema()")))
     if not conn.scalar(sa.text("SELECT has_schema_privilege(:r, :s, 'USAGE')"), {"r": role, "s": schema}):
