@@ -16,14 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from conditions.ready import make_ready
 from conditions.sql_rules import ValidatedSql
+from contracts import milestones
 from contracts.keys import MilestoneKey, get_milestone
 from contracts.models import MilestoneCondition, ProcessMessage
 from contracts.status import RequiredConditions
 from ms_prcs.engine import RunControl, RunResult, process
 from ms_prcs.engine.sqlconds import SqlStatements
 from tests.conftest import CliInvoke
-from tests.engine.world import AS_OF, World, date_spec, day, run, settings, sql_spec
+from tests.engine.world import AS_OF, RULES, WHO, World, date_spec, day, ref_spec, run, settings, sql_spec
 
 ON_ACTIVE_CONTRACT = (
     "SELECT 1 FROM contract WHERE business_unit = :business_unit AND contract_num = :contract_num"
@@ -397,3 +399,31 @@ def test_postgres_role_refuses_a_table_off_the_allow_list_in_a_run(
     shown = cli("milestone", "show", str(ms), "--as-of", str(AS_OF))
     assert shown.exit_code == 0, shown.output
     assert canary not in shown.output
+
+
+@pytest.mark.parametrize("required", [RequiredConditions.ONE, RequiredConditions.ALL])
+@pytest.mark.parametrize("sql_first", [True, False])
+def test_sql_conditions_and_chains_across_chunks(
+    engine: sa.Engine, world: World, required: RequiredConditions, sql_first: bool
+) -> None:
+    """One milestone per chunk. The SQL verdicts are taken before each chunk's transaction, yet a milestone
+    whose chain runs through another chunk ends the same either way: with the SQL condition first in id
+    order, or completed by an earlier chunk's chain (ONE) and its SQL condition still evaluated in its own
+    chunk."""
+    k = world.contract("US001/K1")
+    sql = sql_spec("SELECT 1 FROM contract WHERE contract_num = :contract_num")
+    if sql_first:  # the tail has the lower id: made first, its reference added once the head exists
+        tail = world.milestone(k, "MS001", sql, required=required, ready=False)
+        head = world.milestone(k, "MS002", date_spec(day(0)))
+        milestones.add_condition(world.session, tail, ref_spec(head), WHO)
+        make_ready(world.session, tail, WHO, RULES)
+    else:
+        head = world.milestone(k, "MS001", date_spec(day(0)))
+        tail = world.milestone(k, "MS002", ref_spec(head), sql, required=required)
+    world.commit()
+
+    result = run(engine, chunk_size=1)
+
+    assert result.message_counts["error"] == 0
+    assert world.status(head) == world.status(tail) == "Completed"
+    assert {world.condition_status(tail, 1), world.condition_status(tail, 2)} == {"Completed"}
