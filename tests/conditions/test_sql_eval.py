@@ -51,6 +51,12 @@ CANDIDATES = sa.select(
     candidate.c.milestone_num,
 )
 RULES = SqlRules(allowed_tables=frozenset({"contract", "candidate"}))
+# The evaluator is the second fence and must hold when the first lets something through: an operator who
+# allow-lists a function that sleeps or writes, or a construct the portability rules refuse.
+HOLEY = SqlRules(
+    allowed_tables=RULES.allowed_tables,
+    allowed_functions=RULES.allowed_functions | {"pg_sleep", "sneaky_delete"},
+)
 
 
 @dataclass
@@ -145,8 +151,14 @@ def conn(db: Db) -> Iterator[sa.Connection]:
         c.rollback()
 
 
-def _met(conn: sa.Connection, sql: str, as_of: datetime.date = AS_OF, timeout_s: float = 5.0) -> list[int]:
-    return met_condition_ids(conn, validate_sql(sql, RULES), CANDIDATES, as_of, timeout_s)
+def _met(
+    conn: sa.Connection,
+    sql: str,
+    as_of: datetime.date = AS_OF,
+    timeout_s: float = 5.0,
+    rules: SqlRules = RULES,
+) -> list[int]:
+    return met_condition_ids(conn, validate_sql(sql, rules), CANDIDATES, as_of, timeout_s)
 
 
 def _contract_count(conn: sa.Connection) -> int:
@@ -166,7 +178,7 @@ def test_binds_are_joined_per_candidate(conn: sa.Connection) -> None:
 
 def test_milestone_binds_and_bare_where(conn: sa.Connection) -> None:
     assert _met(conn, "WHERE :milestone_id = 'MS001' AND :milestone_num = 2") == [20]
-    assert _met(conn, "WHERE :business_unit LIKE 'US%'") == [10, 20]
+    assert _met(conn, "WHERE upper(:business_unit) LIKE 'US%'") == [10, 20]
 
 
 def test_as_of_date_is_a_real_bind(conn: sa.Connection) -> None:
@@ -194,7 +206,7 @@ def test_colons_and_percents_in_the_users_sql_stay_literal(conn: sa.Connection) 
     sql = """
         SELECT 1 FROM contract c  -- a comment with :not_a_bind
         WHERE c.contract_num = :contract_num AND c.business_unit = :business_unit
-          AND '10:30 :x' LIKE '%:%' AND c.status LIKE 'ACT%'
+          AND '10:30 :x' LIKE '%:%' AND upper(c.status) LIKE 'ACT%'
     """
     assert _met(conn, sql) == [10]
 
@@ -224,12 +236,14 @@ def test_runtime_error_raises_and_keeps_the_transaction(conn: sa.Connection) -> 
 
 
 def test_division_by_zero_on_some_rows(conn: sa.Connection, db: Db) -> None:
+    # The SQL rules refuse this at Ready (the verdicts differ); here it is smuggled past them.
     sql = "SELECT 1 FROM contract c WHERE c.contract_num = :contract_num AND 1 / 0 = 1"
+    statement = ValidatedSql(sql, sql, frozenset({"contract_num"}))
     if db.kind == "sqlite":
-        assert _met(conn, sql) == []  # SQLite's 1/0 is NULL, not an error
+        assert met_condition_ids(conn, statement, CANDIDATES, AS_OF, 5) == []  # SQLite's 1/0 is NULL
     else:
         with pytest.raises(SqlConditionFailed, match="division by zero"):
-            _met(conn, sql)
+            met_condition_ids(conn, statement, CANDIDATES, AS_OF, 5)
         assert _met(conn, "WHERE :contract_num = 'K1'") == [10, 30]
 
 
@@ -244,7 +258,7 @@ def test_slow_statement_times_out(conn: sa.Connection, db: Db) -> None:
     conn.execute(contract.insert().values(business_unit="US002", contract_num="K9", status="ACTIVE"))
     started = time.monotonic()
     with pytest.raises(SqlConditionFailed, match=r"timed out after 0\.5s") as caught:
-        _met(conn, sql, timeout_s=0.5)
+        _met(conn, sql, timeout_s=0.5, rules=HOLEY)
     elapsed = time.monotonic() - started
     assert caught.value.timed_out
     assert 0.45 <= elapsed < 2.5
@@ -315,7 +329,9 @@ def test_postgres_write_through_a_function_hits_the_read_only_guard(conn: sa.Con
         """
     )
     conn.commit()
-    statement = validate_sql("WHERE sneaky_delete()", RULES)  # passes: functions are not allow-listed
+    statement = validate_sql(
+        "WHERE sneaky_delete()", HOLEY
+    )  # an operator allow-listed a function that writes
     conn.execute(contract.insert().values(business_unit="US002", contract_num="K9", status="ACTIVE"))
     with pytest.raises(
         SqlConditionFailed, match="read-only guard: cannot execute DELETE in a read-only transaction"
@@ -348,7 +364,7 @@ def test_sqlite_write_through_a_function_hits_the_read_only_guard(tmp_path: Path
             return 1
 
         raw.create_function("sneaky_delete", 0, sneaky_delete)
-        statement = validate_sql("WHERE sneaky_delete() = 1", RULES)
+        statement = validate_sql("WHERE sneaky_delete() = 1", HOLEY)
         with pytest.raises(SqlConditionFailed):
             met_condition_ids(conn, statement, CANDIDATES, AS_OF, 5)
         assert errors and "readonly" in errors[0]
