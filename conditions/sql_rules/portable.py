@@ -92,7 +92,7 @@ class _Rules:
                 seen = family
             elif family != seen:
                 reason = _MIXED.get(frozenset({seen, family}), f"mixes {seen} and {family}")
-                raise self.refuse(f"{what} {reason}", at)
+                raise self.refuse(f"{what} {reason}".strip(), at)
 
     def boolean(self, node: exp.Expr | None, where: str) -> None:
         kind = self.kind(node)
@@ -107,7 +107,7 @@ class _Rules:
 
     def comparison(self, node: exp.Binary) -> None:
         left, right = node.this, node.expression
-        self.same_family([left, right], node, "the comparison")
+        self.same_family([left, right], node, "")
         if isinstance(node, _ORDERING) and "text" in (self.kind(left), self.kind(right)):
             raise self.refuse(f"the comparison {_COLLATION}", node)
         if isinstance(node, _EQUALITY):
@@ -115,7 +115,7 @@ class _Rules:
                 computed = isinstance(side, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Sum, exp.Avg))
                 if computed and self.kind(side) in _FLOATING:
                     raise self.refuse(
-                        "the comparison tests computed decimals for equality (0.1 + 0.2 = 0.3 is true "
+                        "= tests computed decimals for equality (0.1 + 0.2 = 0.3 is true "
                         "on PostgreSQL, false on SQLite's floating point): write abs(a - b) < 0.005",
                         node,
                     )
