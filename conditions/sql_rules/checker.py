@@ -13,7 +13,7 @@ Pure: no database, only sqlglot, the allow-lists and the project's errors.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlglot
@@ -31,6 +31,7 @@ from conditions.sql_rules.allowed import (
     REFUSED_OPERATORS,
     node_classes,
 )
+from conditions.sql_rules.ctes import is_cte_reference
 from conditions.sql_rules.portable import check_portable
 from conditions.sql_rules.render import RESERVED_PREFIX, ValidatedSql, colon_bind, render, sqlglot_dialect
 from conditions.sql_rules.types import Types
@@ -435,7 +436,7 @@ class _Checker:
                 continue  # a table function: refused by check_constructs
             if not isinstance(table.this, exp.Identifier):
                 raise self.refuse(f"unsupported table reference {table.sql(dialect=self.dialect)}")
-            if _is_cte_reference(table):
+            if is_cte_reference(table):
                 continue
             parts = [p for p in (table.catalog, table.db, table.name) if p]
             full = ".".join(parts).lower()
@@ -457,47 +458,6 @@ def _readable(description: str) -> str:
 
 def _positional(shown: str) -> str:
     return f"bind {shown} is not allowed: use named binds like :contract_num"
-
-
-def _ancestors(node: exp.Expr) -> Iterator[tuple[exp.Expr, exp.Expr]]:
-    """(child, parent) pairs from ``node`` up to the root."""
-    child = node
-    parent = node.parent
-    while parent is not None:
-        yield child, parent
-        child, parent = parent, parent.parent
-
-
-def _is_cte_reference(table: exp.Table) -> bool:
-    """Whether an unqualified table name resolves to a CTE rather than a real table.
-
-    Resolution follows the strictest of the supported databases, so a name is only treated as a CTE
-    when every database would: the main query sees all CTEs of its WITH; a CTE sees the CTEs before it,
-    and itself and all others only under WITH RECURSIVE (PostgreSQL resolves a non-recursive
-    self-reference such as ``WITH payroll AS (SELECT * FROM payroll)`` to the real table, which must
-    then pass the allow-list). Collecting CTE names globally instead would let a CTE defined in one
-    subquery hide a real table of the same name elsewhere.
-    """
-    if table.args.get("db") or table.args.get("catalog"):
-        return False
-    name = table.name.lower()
-    came_from_cte: exp.Expr | None = None
-    for child, parent in _ancestors(table):
-        if isinstance(child, exp.CTE):
-            came_from_cte = child
-        with_ = parent.args.get("with_") or parent.args.get("with")
-        if not isinstance(with_, exp.With):
-            continue
-        ctes = [c for c in with_.expressions if isinstance(c, exp.CTE)]
-        if child is with_ and came_from_cte is not None:
-            index = next((i for i, c in enumerate(ctes) if c is came_from_cte), len(ctes))
-            visible = ctes if with_.args.get("recursive") else ctes[:index]
-        else:
-            visible = ctes
-        if any(c.alias_or_name.lower() == name for c in visible):
-            return True
-        came_from_cte = None
-    return False
 
 
 def validate_sql(sql_text: str, rules: SqlRules, obj: str = "SQL condition") -> ValidatedSql:
