@@ -3,8 +3,7 @@
 One package, one job per module: :mod:`.allowed` holds the allow-lists and limits, :mod:`.types` infers
 the type class of expressions, :mod:`.portable` refuses what differs between SQLite and PostgreSQL,
 :mod:`.ctes` resolves CTE names, :mod:`.checker` runs every check on sqlglot's tree, and
-:mod:`.render` writes a validated condition
-out for a database. The public names stay importable from here.
+:mod:`.render` writes a validated condition out for a database. The public names stay importable from here.
 """
 
 from conditions.sql_rules.allowed import (
