@@ -70,7 +70,8 @@ def _sql_statements() -> tuple[str, ...]:
         "SELECT 1 FROM milestone m JOIN contract k ON k.id = m.contract_pk"
         " WHERE k.business_unit = :business_unit AND k.contract_num = :contract_num"
         " AND m.milestone_id = :milestone_id AND m.milestone_num = :milestone_num"
-        f" AND m.est_completion_date <= :as_of_date AND k.customer >= 'C{t:02d}'"
+        # customers are C00..C49; the number, not the text, is compared (text order depends on collation)
+        f" AND m.est_completion_date <= :as_of_date AND CAST(substr(k.customer, 2, 2) AS INTEGER) >= {t}"
         for t in range(25)
     ]
     return tuple(amounts + customers)

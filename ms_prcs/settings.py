@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from conditions.sql_rules import DEFAULT_ALLOWED_TABLES, SqlRules
+from conditions.sql_rules import DEFAULT_ALLOWED_FUNCTIONS, DEFAULT_ALLOWED_TABLES, SqlRules
 from contracts.errors import InvalidInput
 
 DEFAULT_DB_URL = "sqlite:///ms_prcs.db"
@@ -39,22 +39,32 @@ class Settings:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise InvalidInput(f"MS_PRCS_TZ {tz!r} is not a known time zone") from exc
-        tables = env.get("MS_PRCS_SQL_TABLES")
-        allowed = (
-            frozenset(t.strip().lower() for t in tables.split(",") if t.strip())
-            if tables
-            else DEFAULT_ALLOWED_TABLES
+        rules = SqlRules(
+            dialect=env.get("MS_PRCS_SQL_DIALECT", "postgres"),
+            allowed_tables=_names(env, "MS_PRCS_SQL_TABLES", DEFAULT_ALLOWED_TABLES),
+            allowed_functions=_names(env, "MS_PRCS_SQL_FUNCTIONS", DEFAULT_ALLOWED_FUNCTIONS),
+            max_length=int(_number(env, "MS_PRCS_SQL_MAX_LENGTH", SqlRules.max_length)),
+            max_nesting=int(_number(env, "MS_PRCS_SQL_MAX_NESTING", SqlRules.max_nesting)),
         )
         return cls(
             db_url=db_url or env.get("MS_PRCS_DB", DEFAULT_DB_URL),
             tz=tz,
-            sql_rules=SqlRules(dialect=env.get("MS_PRCS_SQL_DIALECT", "postgres"), allowed_tables=allowed),
+            sql_rules=rules,
             sql_timeout_s=_number(env, "MS_PRCS_SQL_TIMEOUT", 5.0),
             sql_budget_s=_number(env, "MS_PRCS_SQL_BUDGET", 60.0),
             sql_role=env.get("MS_PRCS_SQL_ROLE") or None,
             chunk_size=int(_number(env, "MS_PRCS_CHUNK_SIZE", 50_000)),
             heartbeat_limit_s=_number(env, "MS_PRCS_HEARTBEAT_LIMIT", 600.0),
         )
+
+
+def _names(env: dict[str, str], name: str, default: frozenset[str]) -> frozenset[str]:
+    """A comma-separated allow-list; a leading ``+`` adds to the default instead of replacing it."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    base = default if raw.startswith("+") else frozenset()
+    return base | frozenset(n.strip().lower() for n in raw.lstrip("+").split(",") if n.strip())
 
 
 def _number(env: dict[str, str], name: str, default: float) -> float:

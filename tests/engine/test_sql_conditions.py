@@ -326,8 +326,10 @@ def test_sqlite_huge_blob_is_refused_by_the_length_limit(
 def test_the_runs_sql_budget_stops_sql_conditions_and_the_run_goes_on(
     engine: sa.Engine, world: World, session: Session
 ) -> None:
-    """Five distinct statements of 0.5 s each, a budget of 1.2 s: two time out, the third is cut by the
-    budget, the last two are not even started; the Date condition completes all the same."""
+    """Five distinct statements of 0.5 s each, a budget of 1.2 s: the first ones time out on their own
+    limit, then the budget is spent and the rest are reported as not evaluated; the Date condition
+    completes all the same. How many fit in the budget depends on the machine's load (each timeout costs
+    a little more than 0.5 s), so the test asserts the order, not the split."""
     if engine.dialect.name == "sqlite":
         texts = [SLOW.replace("x = 0", f"x = -{n}") for n in range(5)]
     else:
@@ -342,15 +344,15 @@ def test_the_runs_sql_budget_stops_sql_conditions_and_the_run_goes_on(
     started = time.monotonic()
     result = _run_trusting(engine, texts, sql_timeout_s=0.5, sql_budget_s=1.2)
 
-    assert time.monotonic() - started < 4.0
+    assert time.monotonic() - started < 10.0  # far below 5 x 30 s: the budget, not pg_sleep, ended it
     assert world.status(fine) == "Completed"
     assert {world.status(key) for key in slow} == {"Ready"}
     budget = [m for m in result.messages if m.text.startswith("SQL budget of 1.2s")]
     assert len(budget) == 1 and budget[0].severity == "error"
     timed_out = [m.object_key for m in result.messages if "timed out after 0.5s" in m.text]
     skipped = [m.object_key for m in result.messages if "not evaluated, the run's SQL budget" in m.text]
-    assert timed_out == [str(key) for key in slow[:2]]
-    assert skipped == [str(key) for key in slow[2:]]
+    assert 1 <= len(timed_out) <= 2  # 0.5 s each within 1.2 s: at most two fit whole
+    assert timed_out + skipped == [str(key) for key in slow]  # in statement order, each reported once
     assert any(budget[0].text in text for text in _run_log(engine, result.process_instance))
 
 

@@ -1,101 +1,43 @@
-"""The SQL rules of a SQL condition (DESIGN §3), checked with sqlglot when a milestone is set Ready.
+"""The SQL rules of a SQL condition (DESIGN §3 and §13 layer 1), checked with sqlglot when a milestone is set Ready.
 
-A SQL condition is user-written text that the engine later runs inside its own transaction, so the
-checks here are the first of two fences (the second is the database's read-only guard in
-:mod:`conditions.sql`). They are done on sqlglot's tree, never on the raw text, so that comments, string
-literals and quoting cannot hide a statement, a table or a bind from them.
+A SQL condition is user-written text that the engine later runs, so the checks here are the first of
+three fences (the second is the database: a read-only connection and, on PostgreSQL, a role that can
+read only the allowed tables; the third is time, see :mod:`conditions.sql`). They are done on
+sqlglot's tree, never on the raw text, so that comments, string literals and quoting cannot hide a
+statement, a table, a function or a bind from them; only the size limits are checked before parsing,
+so that a huge text costs nothing.
 
-Pure: no database, only sqlglot and the project's errors.
+Pure: no database, only sqlglot, the allow-lists and the project's errors.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import Dialect, Token, TokenType, exp
 from sqlglot.errors import ParseError, TokenError
 
+from conditions.sql_rules.allowed import (
+    ALLOWED_NODES,
+    BINDS,
+    DEFAULT_ALLOWED_FUNCTIONS,
+    DEFAULT_ALLOWED_TABLES,
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_MAX_NESTING,
+    MAX_TREE_DEPTH,
+    REFUSED_OPERATORS,
+    node_classes,
+)
+from conditions.sql_rules.ctes import is_cte_reference
+from conditions.sql_rules.portable import check_portable
+from conditions.sql_rules.render import RESERVED_PREFIX, ValidatedSql, colon_bind, render, sqlglot_dialect
+from conditions.sql_rules.types import Types
 from contracts.errors import SqlRuleError
 
-__all__ = [
-    "BINDS",
-    "DEFAULT_ALLOWED_TABLES",
-    "DEFAULT_DENIED_FUNCTIONS",
-    "RESERVED_PREFIX",
-    "SqlRules",
-    "ValidatedSql",
-    "render_with_binds",
-    "sqlglot_dialect",
-    "validate_sql",
-]
-
-BINDS: frozenset[str] = frozenset(
-    {"business_unit", "contract_num", "milestone_id", "milestone_num", "as_of_date"}
-)
-
-DEFAULT_ALLOWED_TABLES: frozenset[str] = frozenset(
-    {
-        "business_unit",
-        "contract",
-        "contract_line",
-        "contract_attribute",
-        "milestone",
-        "milestone_condition",
-        "plan",
-        "plan_event",
-        "project_activity",
-        "activity_status_history",
-    }
-)
-
-# The table allow-list means nothing if a function can run SQL text or read files on the caller's
-# behalf, and a read-only transaction does not stop session-level locks or settings that outlive the
-# savepoint. A trailing ``*`` denies every function whose name starts with the rest.
-DEFAULT_DENIED_FUNCTIONS: frozenset[str] = frozenset(
-    {
-        # run SQL text or whole tables/schemas past the allow-list
-        "query_to_xml*",
-        "table_to_xml*",
-        "cursor_to_xml*",
-        "schema_to_xml*",
-        "database_to_xml*",
-        "dblink*",
-        # server files and large objects
-        "pg_read_*",
-        "pg_ls_*",
-        "pg_stat_file",
-        "lo_*",
-        "loread",
-        "lowrite",
-        # other sessions, server state, settings, locks that survive a rolled-back savepoint
-        "pg_terminate_backend",
-        "pg_cancel_backend",
-        "pg_reload_conf",
-        "pg_rotate_logfile",
-        "set_config",
-        "pg_advisory*",
-        "pg_try_advisory*",
-        "nextval",
-        "setval",
-        # SQLite: native code and files
-        "load_extension",
-        "readfile",
-        "writefile",
-        "edit",
-        "fts3_tokenizer",
-    }
-)
-
-# Names the evaluator uses for its own derived table and binds; a user alias with such a name could
-# capture the evaluator's correlated references.
-RESERVED_PREFIX = "ms_prcs_"
-
-_SQLALCHEMY_TO_SQLGLOT = {"postgresql": "postgres", "sqlite": "sqlite"}
+__all__ = ["SqlRules", "validate_sql"]
 
 # Leading keywords of statements that are not queries. Used to name the statement in the refusal when
 # sqlglot cannot parse it in the configured dialect (e.g. ATTACH is SQLite-only), where a bare "syntax
@@ -112,15 +54,9 @@ _STATEMENT_KEYWORDS = frozenset(
 )  # fmt: skip
 
 
-def _classes(*names: str) -> tuple[type[exp.Expr], ...]:
-    """Resolve expression classes by name, skipping any this sqlglot version does not have."""
-    found = (getattr(exp, name, None) for name in names)
-    return tuple(c for c in found if isinstance(c, type) and issubclass(c, exp.Expr))
-
-
 # Statements that change data, schema, session or transaction state. Any of them anywhere in the tree
 # (a data-modifying CTE, a subquery) refuses the condition, not only at the top.
-_DENIED_NODES = _classes(
+_DENIED_NODES = node_classes(
     "DML", "DDL", "Insert", "Update", "Delete", "Merge", "Copy", "Create", "Drop", "Alter", "AlterSession",
     "TruncateTable", "Command", "Transaction", "Commit", "Rollback", "Use", "Set", "Pragma", "Attach",
     "Detach", "Grant", "Revoke", "Analyze", "Describe", "Show", "LoadData", "Kill", "Cache", "Uncache",
@@ -134,86 +70,19 @@ _NODE_KEYWORD = {"Transaction": "BEGIN", "TruncateTable": "TRUNCATE", "LoadData"
 _WHERE_PREFIX = "SELECT 1\n"
 
 
-def sqlglot_dialect(name: str) -> str:
-    """Map SQLAlchemy dialect names to sqlglot's, because the two libraries disagree on PostgreSQL."""
-    return _SQLALCHEMY_TO_SQLGLOT.get(name.lower(), name.lower())
-
-
 @dataclass(frozen=True)
 class SqlRules:
-    """What a SQL condition may use; configured per installation, defaults match the ms-prcs schema."""
+    """What a SQL condition may use; configured per installation, defaults match the ms-prcs schema.
+
+    ``allowed_functions`` are names as a condition writes them (lower case); ``max_length`` is in
+    characters and ``max_nesting`` counts open parentheses, both checked before the text is parsed.
+    """
 
     dialect: str = "postgres"
     allowed_tables: frozenset[str] = DEFAULT_ALLOWED_TABLES
-    denied_functions: frozenset[str] = DEFAULT_DENIED_FUNCTIONS
-
-
-@dataclass(frozen=True)
-class ValidatedSql:
-    """A SQL condition that passed :func:`validate_sql`.
-
-    ``normalized`` is regenerated from sqlglot's tree (no comments, canonical spacing and casing of
-    keywords, binds lower-cased) so that two texts with the same meaning usually compare equal and the
-    engine can evaluate them as one statement. ``dialect`` is the sqlglot dialect ``normalized`` is
-    written in, needed to transpile it later.
-    """
-
-    source: str
-    normalized: str
-    binds: frozenset[str]
-    dialect: str = "postgres"
-
-    def to_dialect(self, dialect: str, *, for_text: bool = False) -> str:
-        """The statement in another database's SQL (``"sqlite"``, ``"postgresql"``), binds kept as ``:name``.
-
-        sqlglot's own PostgreSQL output would turn ``:name`` into psycopg's ``%(name)s``, which SQLAlchemy
-        ``text()`` does not recognise, so binds are rendered by hand. ``text()`` also takes *every*
-        ``:word`` as a bind, including one inside a string literal such as ``'a :b'``; with
-        ``for_text=True`` all other colons are escaped as ``\\:`` so that ``text()`` sees exactly
-        :attr:`binds`.
-        """
-        return _transpile(self.normalized, self.dialect, sqlglot_dialect(dialect), for_text)
-
-
-def render_with_binds(statement: ValidatedSql, dialect: str, bind: Callable[[str], exp.Expr]) -> str:
-    """Transpile ``statement`` to ``dialect``, replacing each ``:name`` bind by the expression ``bind(name)``.
-
-    The evaluator uses this to turn per-condition binds into correlated column references on the
-    sqlglot tree, where a regex could not tell a bind from the same text in a literal or comment.
-    """
-    tree = _parse_one(statement.normalized, statement.dialect)
-    return _render(tree, sqlglot_dialect(dialect), bind)
-
-
-@functools.lru_cache(maxsize=1024)
-def _transpile(normalized: str, source_dialect: str, target_dialect: str, for_text: bool) -> str:
-    tree = _parse_one(normalized, source_dialect)
-    if not for_text:
-        return _render(tree, target_dialect, _colon_bind)
-    sentinel = f"{RESERVED_PREFIX}bind_{uuid.uuid4().hex}_"
-    sql = _render(tree, target_dialect, lambda name: exp.Var(this=sentinel + name))
-    return re.sub(re.escape(sentinel) + r"(\w+)", r":\1", sql.replace(":", "\\:"))
-
-
-def _colon_bind(name: str) -> exp.Expr:
-    # A Var is generated verbatim by every dialect, so ``:name`` survives transpiling unchanged.
-    return exp.Var(this=f":{name}")
-
-
-def _parse_one(text: str, dialect: str) -> exp.Expr:
-    tree = sqlglot.parse_one(text, read=sqlglot_dialect(dialect))
-    if tree is None:  # pragma: no cover - parse_one raises on empty input in current sqlglot
-        raise ParseError("empty SQL")
-    return tree
-
-
-def _render(tree: exp.Expr, dialect: str, bind: Callable[[str], exp.Expr]) -> str:
-    def swap(node: exp.Expr) -> exp.Expr:
-        if isinstance(node, exp.Placeholder) and isinstance(node.this, str) and node.this:
-            return bind(node.this)
-        return node
-
-    return tree.transform(swap).sql(dialect=dialect, comments=False)
+    allowed_functions: frozenset[str] = DEFAULT_ALLOWED_FUNCTIONS
+    max_length: int = DEFAULT_MAX_LENGTH
+    max_nesting: int = DEFAULT_MAX_NESTING
 
 
 # --------------------------------------------------------------------------------------------------
@@ -286,13 +155,16 @@ class _Checker:
     def run(self) -> ValidatedSql:
         if not self.source.strip():
             raise self.refuse("empty SQL")
+        self.check_length()
         tree = self.parse()
+        self.check_depth(tree)
         self.check_statement(tree)
         self.check_identifiers(tree)
         binds = self.check_binds(tree)
-        self.check_functions(tree)
+        self.check_constructs(tree)
         self.check_tables(tree)
-        normalized = _render(tree, self.dialect, _colon_bind)
+        check_portable(tree, Types(self.rules.allowed_tables), self.refuse_node)
+        normalized = render(tree, self.dialect, colon_bind)
         return ValidatedSql(self.source, normalized, frozenset(binds), self.dialect)
 
     def parse(self) -> exp.Expr:
@@ -303,6 +175,7 @@ class _Checker:
             raise self.refuse(f"cannot read the SQL ({err})") from err
         if not self.tokens:
             raise self.refuse("empty SQL (only comments)")
+        self.check_nesting()
         if self.tokens[0].token_type == TokenType.WHERE:
             self.text = _WHERE_PREFIX + self.source
             self.offset = len(_WHERE_PREFIX)
@@ -436,23 +309,134 @@ class _Checker:
 
         return self.token_span(match)
 
-    def check_functions(self, tree: exp.Expr) -> None:
-        denied = {d.lower() for d in self.rules.denied_functions}
-        exact = {d for d in denied if not d.endswith("*")}
-        prefixes = tuple(d[:-1] for d in denied if d.endswith("*"))
-        for func in tree.find_all(exp.Func):
-            name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
-            if name in exact or (prefixes and name.startswith(prefixes)):
-                raise self.refuse(f"function {name}() is not allowed", *self.call_span(name))
+    # -- limits, checked before parsing (length) or before any recursive walk (depth) -------------------
+
+    def check_length(self) -> None:
+        limit = self.rules.max_length
+        if len(self.source) > limit:
+            raise self.refuse(
+                f"the SQL is {len(self.source):,} characters long, the limit is {limit:,} "
+                "(MS_PRCS_SQL_MAX_LENGTH)"
+            )
+
+    def check_nesting(self) -> None:
+        limit, depth = self.rules.max_nesting, 0
+        for token in self.tokens:
+            if token.token_type == TokenType.L_PAREN:
+                depth += 1
+                if depth > limit:
+                    raise self.refuse(
+                        f"parentheses nested more than {limit} deep (MS_PRCS_SQL_MAX_NESTING)",
+                        token.start,
+                        token.end,
+                    )
+            elif token.token_type == TokenType.R_PAREN:
+                depth = max(depth - 1, 0)
+
+    def check_depth(self, tree: exp.Expr) -> None:
+        stack: list[tuple[exp.Expr, int]] = [(tree, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_TREE_DEPTH:
+                raise self.refuse_node(
+                    f"the expression is nested more than {MAX_TREE_DEPTH} levels deep: split it "
+                    "(e.g. a long AND chain into IN (...) or EXISTS)",
+                    node,
+                )
+            stack.extend((child, depth + 1) for child in node.iter_expressions())
+
+    # -- allow-lists -----------------------------------------------------------------------------------
+
+    def check_constructs(self, tree: exp.Expr) -> None:
+        """Every node is an allowed construct or a call of an allowed function; nothing else passes."""
+        allowed = {name.lower() for name in self.rules.allowed_functions}
+        for node in tree.walk():
+            if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+                name = self.written_name(node.this)
+                raise self.refuse_node(
+                    f"table function {name}() is not allowed (table-valued and set-returning functions "
+                    "can read past the table allow-list)",
+                    node.this,
+                )
+            if isinstance(node, exp.Distinct) and node.args.get("on") is not None:
+                raise self.refuse_node("DISTINCT ON is not allowed (PostgreSQL only)", node)
+            if isinstance(node, ALLOWED_NODES):
+                continue
+            reason = REFUSED_OPERATORS.get(type(node).__name__)
+            if reason is not None:
+                raise self.refuse_node(reason, node)
+            if isinstance(node, exp.Func):
+                names = (
+                    {n.lower() for n in type(node).sql_names()}
+                    if not isinstance(node, exp.Anonymous)
+                    else set()
+                )
+                written = self.written_name(node)
+                if written in allowed or (not isinstance(node, exp.Anonymous) and names & allowed):
+                    continue
+                raise self.refuse_node(
+                    f"function {written}() is not allowed: it is not on the allow-list of SQL functions "
+                    "(MS_PRCS_SQL_FUNCTIONS)",
+                    node,
+                )
+            shown = node.sql(dialect=self.dialect)[:40]
+            raise self.refuse_node(f"{type(node).__name__} ({shown}) is not allowed in a SQL condition", node)
+
+    def written_name(self, func: exp.Expr) -> str:
+        """The function's name as the user wrote it (sqlglot canonicalises ``substr`` to SUBSTRING)."""
+        token = self.name_token(func)
+        if token is not None:
+            return token.text.lower()
+        if isinstance(func, exp.Anonymous):
+            return str(func.name).lower()
+        return func.sql_name().lower() if isinstance(func, exp.Func) else func.key
+
+    def name_token(self, func: exp.Expr) -> Token | None:
+        """The token of a function's name: from sqlglot's positions, else the word before ``(`` and the
+        first argument, else the first token spelled like one of the function's names."""
+        start = func.meta.get("start")
+        for token in self.tokens:
+            if token.start == start:
+                return token
+        firsts = [p.meta["start"] for p in func.walk() if isinstance(p.meta.get("start"), int)]
+        if firsts:
+            index = next((i for i, t in enumerate(self.tokens) if t.start == min(firsts)), None)
+            if index is not None and index >= 2 and self.tokens[index - 1].token_type == TokenType.L_PAREN:
+                return self.tokens[index - 2]
+        names = {n.lower() for n in type(func).sql_names()} if isinstance(func, exp.Func) else set()
+        return next((t for t in self.tokens if t.text.lower() in names), None)
+
+    def refuse_node(self, rule: str, node: exp.Expr) -> SqlRuleError:
+        """An error pointing at ``node``: from the first to the last position sqlglot recorded inside it."""
+        starts, ends = [], []
+        own = node.meta.get("start"), node.meta.get("end")
+        for part in [node] if all(isinstance(i, int) for i in own) else node.walk():
+            start, end = part.meta.get("start"), part.meta.get("end")
+            if isinstance(start, int) and isinstance(end, int):
+                starts.append(start)
+                ends.append(end)
+        if not starts:
+            token = self.name_token(node) if isinstance(node, exp.Func) else None
+            return self.refuse(rule, token.start, token.end) if token is not None else self.refuse(rule)
+        if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
+            token = self.name_token(node)
+            if token is not None:
+                return self.refuse(rule, token.start, token.end)
+        first, last = min(starts), max(ends)
+        # Keep the caret on one line: the line of the first position.
+        newline = self.text.find("\n", first)
+        if 0 <= newline < last:
+            last = newline - 1 if newline > first else first
+        return self.refuse(rule, first, last)
 
     def check_tables(self, tree: exp.Expr) -> None:
         allowed = {t.lower() for t in self.rules.allowed_tables}
         for table in tree.find_all(exp.Table):
             if isinstance(table.this, exp.Func):
-                continue  # a table function such as generate_series(); functions are checked above
+                continue  # a table function: refused by check_constructs
             if not isinstance(table.this, exp.Identifier):
                 raise self.refuse(f"unsupported table reference {table.sql(dialect=self.dialect)}")
-            if _is_cte_reference(table):
+            if is_cte_reference(table):
                 continue
             parts = [p for p in (table.catalog, table.db, table.name) if p]
             full = ".".join(parts).lower()
@@ -474,47 +458,6 @@ def _readable(description: str) -> str:
 
 def _positional(shown: str) -> str:
     return f"bind {shown} is not allowed: use named binds like :contract_num"
-
-
-def _ancestors(node: exp.Expr) -> Iterator[tuple[exp.Expr, exp.Expr]]:
-    """(child, parent) pairs from ``node`` up to the root."""
-    child = node
-    parent = node.parent
-    while parent is not None:
-        yield child, parent
-        child, parent = parent, parent.parent
-
-
-def _is_cte_reference(table: exp.Table) -> bool:
-    """Whether an unqualified table name resolves to a CTE rather than a real table.
-
-    Resolution follows the strictest of the supported databases, so a name is only treated as a CTE
-    when every database would: the main query sees all CTEs of its WITH; a CTE sees the CTEs before it,
-    and itself and all others only under WITH RECURSIVE (PostgreSQL resolves a non-recursive
-    self-reference such as ``WITH payroll AS (SELECT * FROM payroll)`` to the real table, which must
-    then pass the allow-list). Collecting CTE names globally instead would let a CTE defined in one
-    subquery hide a real table of the same name elsewhere.
-    """
-    if table.args.get("db") or table.args.get("catalog"):
-        return False
-    name = table.name.lower()
-    came_from_cte: exp.Expr | None = None
-    for child, parent in _ancestors(table):
-        if isinstance(child, exp.CTE):
-            came_from_cte = child
-        with_ = parent.args.get("with_") or parent.args.get("with")
-        if not isinstance(with_, exp.With):
-            continue
-        ctes = [c for c in with_.expressions if isinstance(c, exp.CTE)]
-        if child is with_ and came_from_cte is not None:
-            index = next((i for i, c in enumerate(ctes) if c is came_from_cte), len(ctes))
-            visible = ctes if with_.args.get("recursive") else ctes[:index]
-        else:
-            visible = ctes
-        if any(c.alias_or_name.lower() == name for c in visible):
-            return True
-        came_from_cte = None
-    return False
 
 
 def validate_sql(sql_text: str, rules: SqlRules, obj: str = "SQL condition") -> ValidatedSql:
