@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from billing_plans import feed
 from billing_plans.completion import complete_if_done
+from billing_plans.hold_scope import describe_hold, hold_on_event
 from billing_plans.keys import EventKey, PlanKey, event_key, get_event, get_plan
 from billing_plans.shares import check_share, compare_to_whole
 from contracts.audit import ObjectType, Who, record_change
@@ -215,6 +216,7 @@ def bill(session: Session, key: EventKey, who: Who) -> EventMove:
     """In Progress -> Billed: the billing system that claimed the event (``feed ack``) reports it billed."""
     event = _typed_event(session, key, PlanType.BILLING, "billed")
     _check_move(event, BillingEventStatus.BILLED, Actor.CONSUMER)
+    _refuse_if_held(session, event, "billed")
     _move(session, event, BillingEventStatus.BILLED, who, "billed")
     return EventMove(event, complete_if_done(session, event.plan, who))
 
@@ -223,6 +225,7 @@ def recognize(session: Session, key: EventKey, who: Who) -> EventMove:
     """Ready -> Recognized, once the event is eligible (announced on the feed)."""
     event = _typed_event(session, key, PlanType.REVENUE, "recognized")
     _check_move(event, RevenueEventStatus.RECOGNIZED, Actor.CONSUMER)
+    _refuse_if_held(session, event, "recognized")
     if feed.published_cursor(session, event.id) is None:
         waiting = (
             f"its milestone {event.milestone.key} is {event.milestone.status}"
@@ -243,6 +246,14 @@ def reverse(session: Session, key: EventKey, who: Who) -> EventMove:
         raise RuleViolation(describe(event), "its plan is Completed (final); its events cannot be reversed")
     _move(session, event, RevenueEventStatus.REVERSED, who, "reversed")
     return EventMove(event, complete_if_done(session, event.plan, who))
+
+
+def _refuse_if_held(session: Session, event: PlanEvent, verb: str) -> None:
+    hold = hold_on_event(session, event)
+    if hold is not None:
+        raise RuleViolation(
+            describe(event), f"is {describe_hold(hold)}; it cannot be {verb} until the hold is released"
+        )
 
 
 def _plan_problems(plan: Plan) -> list[str]:

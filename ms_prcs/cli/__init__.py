@@ -74,6 +74,7 @@ def _register() -> None:
         contracts,
         demo,
         feed,
+        holds,
         load,
         milestones,
         plan_templates,
