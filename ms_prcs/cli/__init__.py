@@ -86,6 +86,7 @@ def _register() -> None:
         schedule,
         templates,
         workflow,  # noqa: F401
+        workqueue,
     )
 
 
