@@ -70,6 +70,7 @@ def _register() -> None:
     """Command modules register themselves on import; keeping the list here makes the CLI's shape visible."""
     from ms_prcs.cli import (  # noqa: F401  # noqa: F401  # noqa: F401
         admin,
+        alerts,
         approvals,
         contracts,
         demo,
