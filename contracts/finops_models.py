@@ -94,6 +94,8 @@ class WebhookSubscription(Base):
     status: Mapped[str] = mapped_column(String(10), default="Active")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    """A deliverer holds the subscription until then: two ``webhook deliver`` never post the same entry."""
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 

@@ -86,6 +86,7 @@ def _register() -> None:
         runs,
         schedule,
         templates,
+        webhooks,
         workflow,  # noqa: F401
         workqueue,
     )
