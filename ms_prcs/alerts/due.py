@@ -73,7 +73,8 @@ def due_alerts(
             text = f"milestone {key}{what} was estimated to complete on {est} and is still {status}"
         else:
             days = (est - as_of).days
-            text = f"milestone {key}{what} is estimated to complete on {est}, in {days} days ({status})"
+            unit = "day" if days == 1 else "days"
+            text = f"milestone {key}{what} is estimated to complete on {est}, in {days} {unit} ({status})"
         found.append((pk, key, level, 0, text))
     approvals = view.milestone_approvals(session, as_of, where)
     for m in approvals:
