@@ -1,7 +1,8 @@
 """When a plan is Completed: every event is done and the events total exactly 100 % of the line (DESIGN 2).
 
-A billing event is done when Billed; a revenue event when Recognized or Reversed. A Reversed event is
-done but no longer counts toward the 100 % (it is final and never reused: a new event replaces it).
+A billing event is done when Billed or Credited; a revenue event when Recognized or Reversed. A Reversed or
+Credited event is done but no longer counts toward the 100 % (it is final and never reused: a new event
+replaces it), so undoing an event of a Completed plan takes the plan back to Ready (:func:`reopen_if_short`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from contracts.status import (
 )
 
 DONE: dict[PlanType, frozenset[str]] = {
-    PlanType.BILLING: frozenset({BillingEventStatus.BILLED.value}),
+    PlanType.BILLING: frozenset({BillingEventStatus.BILLED.value, BillingEventStatus.CREDITED.value}),
     PlanType.REVENUE: frozenset({RevenueEventStatus.RECOGNIZED.value, RevenueEventStatus.REVERSED.value}),
 }
 COUNTED: dict[PlanType, frozenset[str]] = {
@@ -64,5 +65,19 @@ def complete_if_done(session: Session, plan: Plan, who: Who) -> bool:
         who,
         "all events are done and they total 100 %",
     )
+    session.flush()
+    return True
+
+
+def reopen_if_short(session: Session, plan: Plan, who: Who, reason: str) -> bool:
+    """Move a Completed plan back to Ready when its done events no longer total 100 % (after a reversal or
+    a credit): the system's move (Actor.ENGINE in PLAN_TRANSITIONS), so a replacement event can be added."""
+    if plan.status != PlanStatus.COMPLETED or completion_gap(plan) is None:
+        return False
+    problem = move_error(PLAN_TRANSITIONS, plan.status, PlanStatus.READY, Actor.ENGINE)
+    if problem:  # pragma: no cover - Completed -> Ready is in the table
+        raise AssertionError(problem)
+    plan.status = PlanStatus.READY
+    record_change(session, ObjectType.PLAN, plan.id, PlanStatus.COMPLETED, PlanStatus.READY, who, reason)
     session.flush()
     return True

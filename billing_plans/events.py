@@ -23,13 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing_plans import feed
-from billing_plans.completion import complete_if_done
+from billing_plans.completion import complete_if_done, reopen_if_short
+from billing_plans.hold_scope import describe_hold, hold_on_event
 from billing_plans.keys import EventKey, PlanKey, event_key, get_event, get_plan
 from billing_plans.shares import check_share, compare_to_whole
 from contracts.audit import ObjectType, Who, record_change
 from contracts.errors import EditCheckFailed, InvalidInput, InvalidTransition, RuleViolation
 from contracts.keys import MilestoneKey, get_milestone
-from contracts.models import Milestone, Plan, PlanEvent
+from contracts.models import FeedKind, Milestone, Plan, PlanEvent
 from contracts.status import (
     BILLING_EVENT_TRANSITIONS,
     REVENUE_EVENT_TRANSITIONS,
@@ -45,7 +46,7 @@ from contracts.status import (
 
 PENDING = BillingEventStatus.PENDING.value
 READY = BillingEventStatus.READY.value
-_NOT_COUNTED = frozenset({PENDING, RevenueEventStatus.REVERSED.value})
+_NOT_COUNTED = frozenset({PENDING, RevenueEventStatus.REVERSED.value, BillingEventStatus.CREDITED.value})
 
 
 def describe(event: PlanEvent) -> str:
@@ -209,12 +210,16 @@ def set_event_pending(session: Session, key: EventKey, who: Who) -> PlanEvent:
 class EventMove:
     event: PlanEvent
     plan_completed: bool
+    plan_reopened: bool = False
+    """A reversal or credit took the plan out of Completed (it is Ready again)."""
+    feed_entries: int = 0
 
 
 def bill(session: Session, key: EventKey, who: Who) -> EventMove:
     """In Progress -> Billed: the billing system that claimed the event (``feed ack``) reports it billed."""
     event = _typed_event(session, key, PlanType.BILLING, "billed")
     _check_move(event, BillingEventStatus.BILLED, Actor.CONSUMER)
+    _refuse_if_held(session, event, "billed")
     _move(session, event, BillingEventStatus.BILLED, who, "billed")
     return EventMove(event, complete_if_done(session, event.plan, who))
 
@@ -223,6 +228,7 @@ def recognize(session: Session, key: EventKey, who: Who) -> EventMove:
     """Ready -> Recognized, once the event is eligible (announced on the feed)."""
     event = _typed_event(session, key, PlanType.REVENUE, "recognized")
     _check_move(event, RevenueEventStatus.RECOGNIZED, Actor.CONSUMER)
+    _refuse_if_held(session, event, "recognized")
     if feed.published_cursor(session, event.id) is None:
         waiting = (
             f"its milestone {event.milestone.key} is {event.milestone.status}"
@@ -235,14 +241,106 @@ def recognize(session: Session, key: EventKey, who: Who) -> EventMove:
 
 
 def reverse(session: Session, key: EventKey, who: Who) -> EventMove:
-    """Recognized -> Reversed, final: the event no longer counts toward the plan's 100 %, and is never
-    reused (add a new event instead). A Completed plan is final, so its events cannot be reversed."""
+    """Recognized -> Reversed, final: the event no longer counts toward the plan's 100 %, the reversal is a
+    ``revenue_event_reversed`` feed entry of its own (the amount negated), and a Completed plan leaves
+    Completed so that a replacement event (:func:`add_replacement`) can be added. Allowed on a Completed
+    plan: revenue recognized in error is corrected after the plan closed (issue 16)."""
     event = _typed_event(session, key, PlanType.REVENUE, "reversed")
     _check_move(event, RevenueEventStatus.REVERSED, Actor.CONSUMER)
-    if event.plan.status == PlanStatus.COMPLETED:
-        raise RuleViolation(describe(event), "its plan is Completed (final); its events cannot be reversed")
-    _move(session, event, RevenueEventStatus.REVERSED, who, "reversed")
-    return EventMove(event, complete_if_done(session, event.plan, who))
+    return _undo(
+        session, [event], RevenueEventStatus.REVERSED, FeedKind.REVENUE_EVENT_REVERSED, who, "reversed"
+    )
+
+
+def credit(session: Session, key: EventKey, who: Who) -> EventMove:
+    """Billed -> Credited, final: the billed event is not edited; a ``billing_event_credited`` entry (the
+    amount negated) tells the billing system to issue the credit, the event stops counting, and a Completed
+    plan leaves Completed so that a replacement event can be billed."""
+    event = _typed_event(session, key, PlanType.BILLING, "credited")
+    _check_move(event, BillingEventStatus.CREDITED, Actor.USER)
+    return _undo(
+        session, [event], BillingEventStatus.CREDITED, FeedKind.BILLING_EVENT_CREDITED, who, "credited"
+    )
+
+
+UNDO: dict[PlanType, tuple[str, str, FeedKind, str]] = {
+    PlanType.REVENUE: ("Recognized", "Reversed", FeedKind.REVENUE_EVENT_REVERSED, "reversed"),
+    PlanType.BILLING: ("Billed", "Credited", FeedKind.BILLING_EVENT_CREDITED, "credited"),
+}
+"""Per plan type: the done status an undo applies to, the final status it sets, its feed entry, the verb."""
+
+
+@dataclass(frozen=True)
+class PlanUndo:
+    plan: Plan
+    events: tuple[str, ...]
+    plan_reopened: bool
+    feed_entries: int
+
+
+def undo_plan(session: Session, key: PlanKey, who: Who) -> PlanUndo:
+    """Reverse every Recognized event of a revenue plan, or credit every Billed event of a billing plan, in
+    one transaction (one feed entry each). Refused when there is nothing to undo."""
+    plan = get_plan(session, key)
+    done, new, kind, verb = UNDO[plan.plan_type]
+    targets = [e for e in plan.events if e.status == done]
+    if not targets:
+        raise RuleViolation(f"{plan.plan_type.lower()} plan {key}", f"has no {done} events to be {verb}")
+    move = _undo(session, targets, new, kind, who, f"{verb} with its plan")
+    return PlanUndo(plan, tuple(str(event_key(e)) for e in targets), move.plan_reopened, move.feed_entries)
+
+
+def add_replacement(session: Session, key: EventKey, who: Who) -> PlanEvent:
+    """A new Pending event with the type, milestone, date and share of a Reversed or Credited one: the
+    correction that follows an undo (the undone event itself is never reused)."""
+    old = get_event(session, key)
+    if old.status not in (RevenueEventStatus.REVERSED.value, BillingEventStatus.CREDITED.value):
+        raise RuleViolation(describe(old), f"is {old.status}; only a Reversed or Credited event is replaced")
+    milestone = None
+    if old.milestone is not None:
+        m = old.milestone
+        milestone = MilestoneKey.parse(m.key)
+    return add_event(
+        session,
+        key.plan,
+        who,
+        event_type=old.event_type,
+        milestone=milestone,
+        event_date=old.event_date,
+        percentage=old.percentage,
+        amount=old.amount,
+        descr=old.descr or f"replaces event {old.event_num}",
+    )
+
+
+def _undo(
+    session: Session, targets: Sequence[PlanEvent], new: str, kind: FeedKind, who: Who, reason: str
+) -> EventMove:
+    for event in targets:
+        record_change(session, ObjectType.PLAN_EVENT, event.id, event.status, new, who, reason)
+        event.status = new
+    session.flush()
+    entries = feed.publish_undo(
+        session.connection(),
+        select(PlanEvent.id).where(PlanEvent.id.in_([e.id for e in targets])),
+        kind,
+        as_of=who.at.date(),
+        at=who.at,
+    )
+    plan = targets[0].plan
+    listed = ", ".join(str(e.event_num) for e in targets)
+    reopened = reopen_if_short(
+        session, plan, who, f"event {listed} {reason}; the plan no longer totals 100 %"
+    )
+    return EventMove(targets[-1], False, reopened, entries)
+
+
+def _refuse_if_held(session: Session, event: PlanEvent, verb: str) -> None:
+    hold = hold_on_event(session, event)
+    if hold is not None:
+        raise RuleViolation(
+            describe(event), f"is {describe_hold(hold)}; it cannot be {verb} until the hold is released"
+        )
 
 
 def _plan_problems(plan: Plan) -> list[str]:

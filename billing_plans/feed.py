@@ -9,6 +9,11 @@ Writing
     milestone completed. ``dedupe_key`` is unique and every insert is ``ON CONFLICT DO NOTHING``: a
     milestone completes once and an event becomes eligible once, so reruns publish nothing twice.
 
+Holds and undos (issue 16)
+    An event on hold (:mod:`billing_plans.hold_scope`) is neither announced nor claimed; releasing the hold
+    announces what became eligible meanwhile (:func:`publish_released`). A reversal or a credit is an entry
+    of its own (:func:`publish_undo`), never an edit of the entry that announced the event.
+
 Cursor order is commit order
     A consumer's cursor is the last entry id it acknowledged, so no entry may become visible below a cursor
     someone has already read past. SQLite has one writer at a time: ids are handed out in commit order.
@@ -52,6 +57,7 @@ from sqlalchemy import (
     Numeric,
     Select,
     String,
+    and_,
     case,
     cast,
     exists,
@@ -59,15 +65,17 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
+    or_,
     select,
     text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
+from billing_plans.hold_scope import event_held
 from contracts.audit import ObjectType, Who, record_change
 from contracts.errors import InvalidInput, RuleViolation
 from contracts.models import (
@@ -242,13 +250,25 @@ def _milestone_rows(milestone_ids: Select[Any], stamp: _Stamp) -> Select[Any]:
 
 
 def _event_rows(stamp: _Stamp) -> Select[Any]:
-    """Every Ready plan event not yet published, with what a billing or revenue system needs to act: the
-    amount is the event's own, or its percentage of the line amount rounded to cents."""
+    """Every Ready plan event not on hold and not yet published, with what a billing or revenue system needs
+    to act (see :func:`_event_select`)."""
     dedupe = _dedupe("event", PlanEvent.id)
     kind = case(
         (Plan.plan_type == PlanType.BILLING, FeedKind.BILLING_EVENT_ELIGIBLE.value),
         else_=FeedKind.REVENUE_EVENT_ELIGIBLE.value,
     )
+    return _event_select(stamp, kind, dedupe).where(
+        PlanEvent.status == READY,
+        ~event_held(PlanEvent.id, PlanEvent.plan_pk, Contract.id),
+        _not_published(dedupe),
+    )
+
+
+def _event_select(
+    stamp: _Stamp, kind: ColumnElement[str], dedupe: ColumnElement[str], *, sign: int = 1
+) -> Select[Any]:
+    """The columns of an event entry: the amount is the event's own, or its percentage of the line amount
+    rounded to cents; ``sign=-1`` for reversals and credits, which undo that amount."""
     amount = func.coalesce(PlanEvent.amount, func.round(ContractLine.amount * PlanEvent.percentage / 100, 2))
     return (
         select(
@@ -270,7 +290,7 @@ def _event_rows(stamp: _Stamp) -> Select[Any]:
             PlanEvent.event_type,
             PlanEvent.event_date,
             PlanEvent.percentage,
-            amount,
+            amount if sign > 0 else -amount,
             Contract.currency,
             *stamp.columns(),
         )
@@ -278,9 +298,69 @@ def _event_rows(stamp: _Stamp) -> Select[Any]:
         .join(ContractLine, Plan.contract_line_pk == ContractLine.id)
         .join(Contract, ContractLine.contract_pk == Contract.id)
         .outerjoin(Milestone, PlanEvent.milestone_pk == Milestone.id)
-        .where(PlanEvent.status == READY, _not_published(dedupe))
         .order_by(PlanEvent.id)
     )
+
+
+def publish_released(
+    conn: Connection,
+    event_ids: Select[Any],
+    *,
+    as_of: dt.date,
+    at: dt.datetime,
+    process_instance: int | None = None,
+) -> int:
+    """Announce what a released hold kept back, among ``event_ids``: each Ready event no longer held whose
+    milestone is Completed, or (a Date event) whose date is on or before ``as_of``, once (the usual dedupe
+    key). An event announced *before* its hold and still Ready is announced again (dedupe
+    ``rel:<event>:<release time>``) when a consumer has acknowledged its first entry meanwhile: that
+    acknowledgement could not claim it, and the cursor is past it. Claims stay exactly-once (the second
+    acknowledgement finds the event In Progress)."""
+    stamp = _Stamp(as_of, process_instance, at)
+    fresh = _event_rows(stamp).where(
+        PlanEvent.id.in_(event_ids),
+        or_(
+            and_(PlanEvent.event_type == EventType.MILESTONE, Milestone.status == MilestoneStatus.COMPLETED),
+            and_(PlanEvent.event_type == EventType.DATE, PlanEvent.event_date <= as_of),
+        ),
+    )
+    appended = _append(conn, fresh)
+    first = aliased(FeedEntry)
+    again = literal_column("'rel:'", String) + cast(PlanEvent.id, String) + literal(f":{at:%Y%m%d%H%M%S%f}")
+    kind = case(
+        (Plan.plan_type == PlanType.BILLING, FeedKind.BILLING_EVENT_ELIGIBLE.value),
+        else_=FeedKind.REVENUE_EVENT_ELIGIBLE.value,
+    )
+    repeat = _event_select(stamp, kind, again).where(
+        PlanEvent.id.in_(event_ids),
+        PlanEvent.status == READY,
+        ~event_held(PlanEvent.id, PlanEvent.plan_pk, Contract.id),
+        exists().where(
+            first.dedupe_key == _dedupe("event", PlanEvent.id),
+            exists().where(FeedConsumer.acked_through >= first.id),
+        ),
+        _not_published(again),
+    )
+    return appended + _append(conn, repeat)
+
+
+def publish_undo(
+    conn: Connection,
+    event_ids: Select[Any],
+    kind: FeedKind,
+    *,
+    as_of: dt.date,
+    at: dt.datetime,
+) -> int:
+    """One ``revenue_event_reversed`` or ``billing_event_credited`` entry per event among ``event_ids``,
+    with the event's amount negated. Reversed and Credited are final, so the dedupe key
+    (``reversed:<event>`` / ``credited:<event>``) makes each undo a single entry."""
+    prefix = "reversed" if kind == FeedKind.REVENUE_EVENT_REVERSED else "credited"
+    dedupe = _dedupe(prefix, PlanEvent.id)
+    rows = _event_select(_Stamp(as_of, None, at), literal(kind.value, String), dedupe, sign=-1).where(
+        PlanEvent.id.in_(event_ids), _not_published(dedupe)
+    )
+    return _append(conn, rows)
 
 
 def _append(conn: Connection, rows: Select[Any]) -> int:
@@ -383,7 +463,11 @@ def ack(session: Session, consumer: str, through: int, who: Who) -> AckResult:
     billing_events = select(FeedEntry.event_pk).where(
         *in_range, FeedEntry.kind == FeedKind.BILLING_EVENT_ELIGIBLE
     )
-    candidates = PlanEvent.id.in_(billing_events), PlanEvent.status == READY
+    candidates = (
+        PlanEvent.id.in_(billing_events),
+        PlanEvent.status == READY,
+        ~event_held(PlanEvent.id, PlanEvent.plan_pk),  # a held event is not claimed (billing_plans.holds)
+    )
     # Lock in one order before claiming (PostgreSQL; SQLite renders no FOR UPDATE): see the module docstring.
     session.execute(select(PlanEvent.id).where(*candidates).order_by(PlanEvent.id).with_for_update())
     claimed = set(

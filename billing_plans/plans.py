@@ -2,8 +2,9 @@
 or by hand, set Ready and Pending, and shown.
 
 Plan statuses are PLAN_TRANSITIONS: Pending -> Ready (a person, or the template on contract activation),
-Ready -> Pending (a person, while every event is still Pending), Ready -> Completed (the system, see
-:mod:`billing_plans.completion`). Ready needs the contract Active and at least one event.
+Ready -> Pending (a person: a billing plan while every event is still Pending, a revenue plan while none
+is Recognized), Ready -> Completed and back (the system,
+see :mod:`billing_plans.completion`). Ready needs the contract Active and at least one event.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from contracts.status import (
     EventType,
     PlanStatus,
     PlanType,
+    RevenueEventStatus,
     move_error,
 )
 
@@ -174,9 +176,34 @@ def set_plan_ready(session: Session, key: PlanKey, who: Who, *, with_events: boo
 
 
 def set_plan_pending(session: Session, key: PlanKey, who: Who) -> Plan:
+    """Ready -> Pending by hand, without edit checks. A billing plan needs every event Pending (an event
+    announced on the feed may be claimed already). A revenue plan needs no event Recognized (PeopleSoft
+    allows it, issue 16): its Ready events go back to Pending with it, since nothing is claimed on the
+    revenue side and recognition needs a Ready event under a Ready plan."""
     plan = get_plan(session, key)
     obj = f"{plan.plan_type.lower()} plan {key}"
     _check_move(plan, obj, PlanStatus.PENDING, Actor.USER)
+    if plan.plan_type == PlanType.REVENUE:
+        recognized = [str(e.event_num) for e in plan.events if e.status == RevenueEventStatus.RECOGNIZED]
+        if recognized:
+            raise RuleViolation(
+                obj, f"can be set Pending only while no event is Recognized; events {', '.join(recognized)}"
+            )
+        ready = [e for e in plan.events if e.status == plan_events.READY]
+        _move(session, plan, PlanStatus.PENDING, who, "set Pending by user")
+        for event in ready:
+            record_change(
+                session,
+                ObjectType.PLAN_EVENT,
+                event.id,
+                event.status,
+                plan_events.PENDING,
+                who,
+                "set Pending with its plan by user",
+            )
+            event.status = plan_events.PENDING
+        session.flush()
+        return plan
     moved = [f"{e.event_num} ({e.status})" for e in plan.events if e.status != plan_events.PENDING]
     if moved:
         raise RuleViolation(

@@ -18,6 +18,7 @@ class ObjectType(StrEnum):
     CONDITION = "Condition"
     PLAN = "Plan"
     PLAN_EVENT = "Plan Event"
+    HOLD = "Hold"
 
 
 @dataclass(frozen=True)

@@ -227,15 +227,12 @@ def mark_complete(
     condition = get_condition(session, key, seq)
     milestone = condition.milestone
     obj = f"condition {seq} of milestone {key}"
-    if condition.condition_type != ConditionType.USER:
-        raise RuleViolation(
-            obj, f"only User Initiated conditions can be marked complete, this is {condition.condition_type}"
-        )
-    _check_not_approval(session, condition, obj, approval)
-    if not mark_complete_allowed(milestone.status):
-        raise RuleViolation(obj, f"Mark Complete needs the milestone Ready, it is {milestone.status}")
-    if condition.condition_status == ConditionStatus.COMPLETED:
-        raise RuleViolation(obj, "is already Completed")
+    is_approval = not approval and session.get(ApprovalRule, condition.id) is not None
+    problem = mark_complete_refusal(
+        condition.condition_type, milestone.status, condition.condition_status, is_approval=is_approval
+    )
+    if problem:
+        raise RuleViolation(obj, problem)
     check_classification(session, milestone.classification, who.user, f"milestone {key}")
     condition.condition_status = ConditionStatus.COMPLETED
     condition.completed_on = who.at.date()
@@ -251,6 +248,26 @@ def mark_complete(
     )
     session.flush()
     return condition
+
+
+def mark_complete_refusal(
+    condition_type: ConditionType,
+    milestone_status: MilestoneStatus,
+    condition_status: ConditionStatus,
+    *,
+    is_approval: bool,
+) -> str | None:
+    """Why Mark Complete is refused for a condition in this state (before the classification check), or
+    ``None``: the one list of these rules, for :func:`mark_complete` and the mass Mark Complete alike."""
+    if condition_type != ConditionType.USER:
+        return f"only User Initiated conditions can be marked complete, this is {condition_type}"
+    if is_approval:
+        return APPROVAL_REFUSAL
+    if not mark_complete_allowed(milestone_status):
+        return f"Mark Complete needs the milestone Ready, it is {milestone_status}"
+    if condition_status == ConditionStatus.COMPLETED:
+        return "is already Completed"
+    return None
 
 
 def undo_mark_complete(
@@ -347,6 +364,8 @@ def copy_approval_rules(session: Session, milestone_id: str, milestone: Mileston
     session.flush()
 
 
+APPROVAL_REFUSAL = "is an approval: only an eligible approver may approve (or unapprove) it, with `approval`"
+
 _APPROVAL_FIELDS = tuple(
     c.key for c in ApprovalRuleTemplate.__table__.columns if c.key not in ("milestone_id", "condition_seq")
 )
@@ -355,6 +374,4 @@ _APPROVAL_FIELDS = tuple(
 def _check_not_approval(session: Session, condition: MilestoneCondition, obj: str, approval: bool) -> None:
     """Approvers are checked by the approval layer; a plain Mark Complete would bypass them."""
     if not approval and session.get(ApprovalRule, condition.id) is not None:
-        raise RuleViolation(
-            obj, "is an approval: only an eligible approver may approve (or unapprove) it, with `approval`"
-        )
+        raise RuleViolation(obj, APPROVAL_REFUSAL)

@@ -424,6 +424,8 @@ class FeedKind(StrEnum):
     MILESTONE_COMPLETED = "milestone_completed"
     BILLING_EVENT_ELIGIBLE = "billing_event_eligible"
     REVENUE_EVENT_ELIGIBLE = "revenue_event_eligible"
+    REVENUE_EVENT_REVERSED = "revenue_event_reversed"
+    BILLING_EVENT_CREDITED = "billing_event_credited"
 
 
 class FeedEntry(Base):

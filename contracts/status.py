@@ -76,6 +76,7 @@ class BillingEventStatus(StrEnum):
     READY = "Ready"
     IN_PROGRESS = "In Progress"
     BILLED = "Billed"
+    CREDITED = "Credited"
 
 
 class RevenueEventStatus(StrEnum):
@@ -83,6 +84,14 @@ class RevenueEventStatus(StrEnum):
     READY = "Ready"
     RECOGNIZED = "Recognized"
     REVERSED = "Reversed"
+
+
+class HoldStatus(StrEnum):
+    """A hold on a contract, plan or plan event (issue 16): Held until released, by a person or, for a
+    one-cycle hold, by the next run."""
+
+    HELD = "Held"
+    RELEASED = "Released"
 
 
 class CreatedFrom(StrEnum):
@@ -119,7 +128,10 @@ BILLING_EVENT_TRANSITIONS: dict[tuple[BillingEventStatus, BillingEventStatus], A
     (BillingEventStatus.READY, BillingEventStatus.PENDING): Actor.USER,
     (BillingEventStatus.READY, BillingEventStatus.IN_PROGRESS): Actor.CONSUMER,
     (BillingEventStatus.IN_PROGRESS, BillingEventStatus.BILLED): Actor.CONSUMER,
+    (BillingEventStatus.BILLED, BillingEventStatus.CREDITED): Actor.USER,
 }
+"""Credited is final: the billed event stays as billed, a credit entry on the feed undoes it, and a new event
+replaces it (the way Reversed works for revenue)."""
 
 REVENUE_EVENT_TRANSITIONS: dict[tuple[RevenueEventStatus, RevenueEventStatus], Actor] = {
     (RevenueEventStatus.PENDING, RevenueEventStatus.READY): Actor.USER,
@@ -127,13 +139,22 @@ REVENUE_EVENT_TRANSITIONS: dict[tuple[RevenueEventStatus, RevenueEventStatus], A
     (RevenueEventStatus.READY, RevenueEventStatus.RECOGNIZED): Actor.CONSUMER,
     (RevenueEventStatus.RECOGNIZED, RevenueEventStatus.REVERSED): Actor.CONSUMER,
 }
-"""Reversed is final: a reversed event is never reused (a new event is added instead)."""
+"""Reversed is final: a reversed event is never reused (a new event is added instead). A reversal is made by
+the revenue system or a person (both act as the consumer here); it is its own feed entry."""
 
 PLAN_TRANSITIONS: dict[tuple[PlanStatus, PlanStatus], Actor] = {
     (PlanStatus.PENDING, PlanStatus.READY): Actor.USER,
     (PlanStatus.READY, PlanStatus.PENDING): Actor.USER,
     (PlanStatus.READY, PlanStatus.COMPLETED): Actor.ENGINE,
+    (PlanStatus.COMPLETED, PlanStatus.READY): Actor.ENGINE,
 }
+"""Completed -> Ready is the system's answer to a reversal or a credit: the plan no longer totals 100 %, so
+it leaves Completed and a replacement event can be added (issue 16)."""
+
+HOLD_TRANSITIONS: dict[tuple[HoldStatus, HoldStatus], Actor] = {
+    (HoldStatus.HELD, HoldStatus.RELEASED): Actor.USER,
+}
+"""Released is final; a one-cycle hold is released by the next run on the user's behalf."""
 
 
 S = TypeVar("S", bound=StrEnum)

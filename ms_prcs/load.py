@@ -54,7 +54,7 @@ from contracts.status import (
     RequiredConditions,
 )
 from contracts.workflow import config as workflow_config
-from ms_prcs import workflow_hooks
+from ms_prcs import load_finops, workflow_hooks
 
 E = TypeVar("E")
 
@@ -894,6 +894,7 @@ SECTIONS: tuple[tuple[str, Loader], ...] = (
     ("contract_teams", load_contract_teams),
     ("milestone_workflows", load_milestone_workflows),
     ("optional_evaluate", load_optional_evaluations),
+    *load_finops.SECTIONS,  # holds, alert_contacts, webhooks (issue 16)
 )
 """Load order: whatever an entry names is loaded before it. Append new sections (plans) at the end."""
 

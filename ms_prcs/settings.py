@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from conditions.sql_rules import DEFAULT_ALLOWED_FUNCTIONS, DEFAULT_ALLOWED_TABLES, SqlRules
 from contracts.errors import InvalidInput
+from ms_prcs.alerts.config import AlertSettings
 
 DEFAULT_DB_URL = "sqlite:///ms_prcs.db"
 
@@ -26,6 +27,7 @@ class Settings:
     chunk_size: int = 50_000
     heartbeat_limit_s: float = 600.0
     """A Processing run whose heartbeat is older than this is dead, and the next run takes over its lock."""
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def today(self) -> dt.date:
         """Today in the configured time zone: the default as-of date of a run, taken once at the entry point."""
@@ -55,6 +57,7 @@ class Settings:
             sql_role=env.get("MS_PRCS_SQL_ROLE") or None,
             chunk_size=int(_number(env, "MS_PRCS_CHUNK_SIZE", 50_000)),
             heartbeat_limit_s=_number(env, "MS_PRCS_HEARTBEAT_LIMIT", 600.0),
+            alerts=AlertSettings.from_env(env),
         )
 
 

@@ -70,10 +70,12 @@ def _register() -> None:
     """Command modules register themselves on import; keeping the list here makes the CLI's shape visible."""
     from ms_prcs.cli import (  # noqa: F401  # noqa: F401  # noqa: F401
         admin,
+        alerts,
         approvals,
         contracts,
         demo,
         feed,
+        holds,
         load,
         milestones,
         plan_templates,
@@ -84,7 +86,9 @@ def _register() -> None:
         runs,
         schedule,
         templates,
+        webhooks,
         workflow,  # noqa: F401
+        workqueue,
     )
 
 

@@ -304,7 +304,7 @@ def _event_move(verb: str, help_text: str) -> None:
     @json_option
     @pass_app
     def command(app: AppContext, key: EventKey) -> None:
-        plan_completed = False
+        plan_completed = plan_reopened = False
         with app.session() as session:
             who = app.who()
             match verb:
@@ -312,19 +312,69 @@ def _event_move(verb: str, help_text: str) -> None:
                     row = event_services.set_event_ready(session, key, who)
                 case "pending":
                     row = event_services.set_event_pending(session, key, who)
-                case "bill" | "recognize" | "reverse":
+                case "bill" | "recognize" | "reverse" | "credit":
                     move = getattr(event_services, verb)(session, key, who)
-                    row, plan_completed = move.event, move.plan_completed
+                    row, plan_completed, plan_reopened = move.event, move.plan_completed, move.plan_reopened
                 case _:  # pragma: no cover
                     raise AssertionError(verb)
             obj, status = event_services.describe(row), row.status
             plan_key = str(key.plan)
         also = f"; plan {plan_key} is Completed" if plan_completed else ""
-        done(app, f"{obj} is {status}{also}", event=str(key), status=status, plan_completed=plan_completed)
+        also += f"; plan {plan_key} left Completed (Ready)" if plan_reopened else ""
+        done(
+            app,
+            f"{obj} is {status}{also}",
+            event=str(key),
+            status=status,
+            plan_completed=plan_completed,
+            plan_reopened=plan_reopened,
+        )
 
 
 _event_move("ready", "Set a Pending event Ready (its plan Ready; milestone or date, and share checked).")
 _event_move("pending", "Set a Ready event back to Pending (not once it was announced on the feed).")
 _event_move("bill", "Billing system: a claimed (In Progress) billing event was billed.")
 _event_move("recognize", "Revenue system: recognize an eligible (Ready, announced) revenue event.")
-_event_move("reverse", "Revenue system: reverse a Recognized revenue event (final; add a new event to redo).")
+_event_move(
+    "reverse",
+    "Reverse a Recognized revenue event, also of a Completed plan (final; a reversal entry on the feed;"
+    " `event replace` adds the replacement).",
+)
+_event_move(
+    "credit",
+    "Credit a Billed billing event (final; a credit entry on the feed, the billed event is not edited;"
+    " `event replace` adds the replacement).",
+)
+
+
+@event.command("replace")
+@click.argument("key", type=EVENT_KEY)
+@json_option
+@pass_app
+def event_replace(app: AppContext, key: EventKey) -> None:
+    """Add a Pending event like a Reversed or Credited one (type, milestone, date, share)."""
+    with app.session() as session:
+        row = event_services.add_replacement(session, key, app.who())
+        ekey, obj = str(event_key(row)), event_services.describe(row)
+    done(app, f"{obj} added (Pending), replacing event {key.event_num}", event=ekey, status="Pending")
+
+
+@plan.command("reverse")
+@click.argument("key", type=PLAN_KEY)
+@json_option
+@pass_app
+def plan_reverse(app: AppContext, key: PlanKey) -> None:
+    """Reverse every Recognized event of a revenue plan, or credit every Billed event of a billing plan."""
+    with app.session() as session:
+        undo = event_services.undo_plan(session, key, app.who())
+        status = undo.plan.status.value
+    also = "; it left Completed (Ready)" if undo.plan_reopened else ""
+    done(
+        app,
+        f"plan {key}: events {', '.join(undo.events)} undone, {undo.feed_entries} feed entries{also}",
+        plan=str(key),
+        status=status,
+        events=list(undo.events),
+        plan_reopened=undo.plan_reopened,
+        feed_entries=undo.feed_entries,
+    )

@@ -20,6 +20,7 @@ from typing import cast
 import sqlalchemy as sa
 
 from billing_plans.feed import publish_completions, publish_date_events
+from billing_plans.holds import release_one_cycle
 from contracts.models import Milestone
 from contracts.status import MilestoneStatus
 from ms_prcs.engine import complete, deadlines, evaluate, findings, runlock, runlog, tables
@@ -300,6 +301,14 @@ def _finish(ctx: RunContext) -> None:
                 )
             )
     if ctx.process_instance is not None:
+        ctx.tally.feed_entries += release_one_cycle(
+            ctx.conn,
+            business_units=ctx.scope.lock_units(),
+            process_instance=ctx.process_instance,
+            as_of=ctx.as_of,
+            at=ctx.now,
+            actor=ctx.actor,
+        )
         ctx.tally.feed_entries += publish_date_events(
             ctx.conn,
             business_units=ctx.scope.lock_units() or None,

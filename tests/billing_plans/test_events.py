@@ -234,10 +234,8 @@ def test_a_reversed_event_does_not_count_and_a_new_event_replaces_it(world: Sess
     )
     move = events.recognize(world, ekey("1/RP/3"), who())
     assert (redo.event_num, move.plan_completed) == (3, True)
-    with pytest.raises(
-        RuleViolation, match="its plan is Completed \\(final\\); its events cannot be reversed"
-    ):
-        events.reverse(world, ekey("1/RP/2"), who())
+    # a Completed plan's event can be reversed too (issue 16): the plan leaves Completed
+    assert events.reverse(world, ekey("1/RP/2"), who()).plan_reopened is True
 
 
 # --- CLI -------------------------------------------------------------------------------------------------
@@ -257,8 +255,10 @@ def test_cli_downstream_commands(world: Session, cli: CliInvoke) -> None:
     assert result.stdout == (
         "revenue plan event US001/K1000/1/RP/1 is Recognized; plan US001/K1000/1/RP is Completed\n"
     )
-    result = cli("event", "reverse", "US001/K1000/1/RP/1")
-    assert result.exit_code == 1
+    result = cli("event", "reverse", "US001/K1000/1/RP/1")  # a Completed plan's event too (issue 16)
+    assert result.stdout == (
+        "revenue plan event US001/K1000/1/RP/1 is Reversed; plan US001/K1000/1/RP left Completed (Ready)\n"
+    )
     result = cli("event", "bill", "US001/K1000/1/RP/1")
     assert (
         result.stderr == "Error: revenue plan event US001/K1000/1/RP/1: only billing plan events are billed\n"
