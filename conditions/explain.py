@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from conditions.registry import kind
-from conditions.sql import SqlConditionFailed, met_condition_ids
+from conditions.sql import SqlConditionFailed, SqlReader
 from conditions.sql_rules import SqlRules, validate_sql
 from contracts.errors import SqlRuleError
 from contracts.models import Milestone, MilestoneCondition
@@ -69,14 +69,20 @@ class Explanation:
 
 
 def explain_milestone(
-    session: Session, milestone: Milestone, as_of: dt.date, *, rules: SqlRules, timeout_s: float
+    session: Session,
+    milestone: Milestone,
+    as_of: dt.date,
+    *,
+    rules: SqlRules,
+    timeout_s: float,
+    sql_role: str | None = None,
 ) -> Explanation:
     verdicts = tuple(
         ConditionVerdict(
             c.condition_seq,
             str(c.condition_type),
             str(c.condition_status),
-            *explain_condition(session, c, as_of, rules=rules, timeout_s=timeout_s),
+            *explain_condition(session, c, as_of, rules=rules, timeout_s=timeout_s, sql_role=sql_role),
         )
         for c in milestone.conditions
     )
@@ -85,23 +91,35 @@ def explain_milestone(
 
 
 def explain_condition(
-    session: Session, condition: MilestoneCondition, as_of: dt.date, *, rules: SqlRules, timeout_s: float
+    session: Session,
+    condition: MilestoneCondition,
+    as_of: dt.date,
+    *,
+    rules: SqlRules,
+    timeout_s: float,
+    sql_role: str | None = None,
 ) -> tuple[bool, str]:
-    """(met, reason) for one condition as of ``as_of``."""
+    """(met, reason) for one condition as of ``as_of``; a SQL condition runs as in a run, on a read-only
+    connection of its own under ``sql_role`` (PostgreSQL; default: the database's SQL role)."""
     if condition.condition_status == ConditionStatus.COMPLETED:
         when = f" on {condition.completed_on}" if condition.completed_on else ""
         if condition.condition_type == ConditionType.USER:
             return True, f"marked complete by {condition.completed_by or 'someone'}{when}"
         return True, f"Completed{when}"
     if condition.condition_type == ConditionType.SQL:
-        return _explain_sql(session, condition, as_of, rules, timeout_s)
+        return _explain_sql(session, condition, as_of, rules, timeout_s, sql_role)
     explainer = kind(condition.condition_type).explain
     assert explainer is not None
     return explainer(session, condition, as_of)
 
 
 def _explain_sql(
-    session: Session, condition: MilestoneCondition, as_of: dt.date, rules: SqlRules, timeout_s: float
+    session: Session,
+    condition: MilestoneCondition,
+    as_of: dt.date,
+    rules: SqlRules,
+    timeout_s: float,
+    sql_role: str | None,
 ) -> tuple[bool, str]:
     text = condition.sql_text or ""
     if not text.strip():
@@ -111,15 +129,18 @@ def _explain_sql(
     except SqlRuleError as err:
         return False, err.rule.splitlines()[0]
     milestone = condition.milestone
-    candidate = sa.select(
-        sa.literal(condition.id).label("condition_id"),
-        sa.literal(milestone.contract.business_unit).label("business_unit"),
-        sa.literal(milestone.contract.contract_num).label("contract_num"),
-        sa.literal(milestone.milestone_id).label("milestone_id"),
-        sa.literal(milestone.milestone_num).label("milestone_num"),
+    candidate = (
+        condition.id,
+        milestone.contract.business_unit,
+        milestone.contract.contract_num,
+        milestone.milestone_id,
+        milestone.milestone_num,
     )
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, sa.Connection) else bind
     try:
-        met = met_condition_ids(session.connection(), statement, candidate, as_of, timeout_s)
+        with SqlReader(engine, sql_role) as reader:
+            met = reader.met(statement, [candidate], as_of, timeout_s)
     except SqlConditionFailed as err:
         return False, f"the SQL fails: {err.reason}"
     if met:

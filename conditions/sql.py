@@ -4,45 +4,73 @@ The engine groups Ready SQL conditions by their normalized statement and asks, o
 them are met. Running the user's SELECT as a correlated ``EXISTS`` over all candidates keeps the hot path
 set-based (DESIGN §4) instead of one query per milestone.
 
-The validator (:mod:`conditions.sql_rules`) is the first fence; this module is the second, and assumes
-the first may have been bypassed or may have a hole: the query runs inside a savepoint that is always
-rolled back, under the database's own read-only mode and a time limit, so a bad condition can neither
-change data nor hang the run, and its failure leaves the caller's transaction usable for the rest of
-the run (DESIGN §3: a failing condition stays Ready and the run goes on).
+The validator (:mod:`conditions.sql_rules`) is the first fence; this module holds the other two of
+DESIGN §13, and assumes the first may have been bypassed or may have a hole:
+
+* the database: the statement runs on a connection of its own (:class:`SqlReader`), never in the
+  engine's write transaction. On PostgreSQL in a ``READ ONLY`` transaction under ``SET LOCAL ROLE`` to a
+  role that may ``SELECT`` the allow-listed tables and nothing else (created by ``ms-prcs init``); on
+  SQLite with ``PRAGMA query_only`` and ``setlimit`` on string length and expression depth.
+* time: ``statement_timeout`` on PostgreSQL; on SQLite a watchdog thread that calls
+  ``sqlite3.Connection.interrupt()`` at the deadline (SQLite's progress handler counts virtual-machine
+  steps, and a statement made of a few very slow steps never reaches the count).
+
+The candidates (condition id and the four key binds) travel as bound values, not as a table the
+statement's role would have to read: one JSON text on SQLite (``json_each``), five arrays on PostgreSQL
+(``unnest``). A failure is a :class:`SqlConditionFailed` with the database's own message; the caller's
+connection and transaction are never touched.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
+import json
 import math
-import time
+import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlglot import exp
 
 from conditions.sql_rules import BINDS, ValidatedSql, render_with_binds, sqlglot_dialect
 from contracts.errors import MsPrcsError
 
-__all__ = ["CANDIDATE_COLUMNS", "SqlConditionFailed", "evaluation_query", "met_condition_ids"]
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "Candidate",
+    "SqlConditionFailed",
+    "SqlReader",
+    "default_role_name",
+    "evaluation_query",
+]
 
-#: The labels ``candidates`` must carry; all but ``condition_id`` feed the statement's binds.
+#: What each candidate carries, in this order: the condition's id, then the statement's binds.
 CANDIDATE_COLUMNS = ("condition_id", "business_unit", "contract_num", "milestone_id", "milestone_num")
+Candidate = tuple[int, str, str, str, int]
 
 _CAND = "ms_prcs_cand"
 _PREFIX = "ms_prcs_"  # reserved by the validator, so user aliases cannot capture these names
 _AS_OF_PARAM = "ms_prcs_as_of_date"
 _SUPPORTED = ("sqlite", "postgresql")
-# SQLite calls the progress handler every this many virtual-machine instructions: often enough to stop
-# within milliseconds of the deadline, rarely enough to cost nothing measurable.
-_PROGRESS_STEPS = 1000
 _PG_QUERY_CANCELED = "57014"
 _PG_READ_ONLY = "25006"
+
+#: SQLite limits on the reader's connection. 1 MB per string or blob: ``randomblob(250000000)`` fails at
+#: once instead of running for seconds in one step the watchdog cannot cut; deep enough for any
+#: expression the parser's own depth limit lets through, with room for the evaluator's wrapper.
+SQLITE_MAX_LENGTH = 1_000_000
+SQLITE_MAX_EXPR_DEPTH = 200
+# One JSON text of candidates must stay well under SQLITE_MAX_LENGTH: the limit applies to binds too.
+_SQLITE_BATCH_BYTES = 500_000
+_SQLITE_TYPES = ("INTEGER", "TEXT", "TEXT", "TEXT", "INTEGER")
+_PG_TYPES = ("integer", "text", "text", "text", "integer")
 
 
 class SqlConditionFailed(MsPrcsError):
@@ -63,16 +91,23 @@ class SqlConditionFailed(MsPrcsError):
         self.timed_out = timed_out
 
 
-def evaluation_query(
-    statement: ValidatedSql, candidates: sa.Select[Any], as_of: datetime.date, dialect: str
-) -> sa.Select[Any]:
-    """The one query that returns the ids of the met candidates, for the SQLAlchemy dialect ``dialect``.
+def default_role_name(database: str) -> str:
+    """The PostgreSQL role SQL conditions run under when ``MS_PRCS_SQL_ROLE`` names none: one per
+    database (roles are cluster-wide, allow-lists are per database), named by a hash of its name so
+    any database name gives a valid, short identifier."""
+    return f"ms_prcs_sql_{hashlib.sha256(database.encode()).hexdigest()[:12]}"
 
-    Shape: ``SELECT condition_id FROM (candidates) AS ms_prcs_cand WHERE EXISTS (user select)``, where the
-    user's ``:business_unit`` etc. become ``ms_prcs_cand.*`` columns (so each candidate row brings its
-    own values) and ``:as_of_date`` stays a real bind parameter. The candidate columns are relabelled
-    with the reserved ``ms_prcs_`` prefix so that an unqualified column the user mistyped is an error
-    instead of silently correlating to a candidate column of the same name.
+
+def evaluation_query(
+    statement: ValidatedSql, candidates: Sequence[Candidate], as_of: datetime.date, dialect: str
+) -> sa.TextClause:
+    """The one query that returns the ids of the met ``candidates``, for the SQLAlchemy dialect ``dialect``.
+
+    Shape: ``SELECT id FROM (candidates as bound values) AS ms_prcs_cand WHERE EXISTS (user select)``,
+    where the user's ``:business_unit`` etc. become ``ms_prcs_cand.*`` columns (so each candidate row
+    brings its own values) and ``:as_of_date`` stays a real bind parameter. The candidate columns carry
+    the reserved ``ms_prcs_`` prefix so that an unqualified column the user mistyped is an error instead
+    of silently correlating to a candidate column of the same name.
 
     Public so that tests and ``--dry-run`` tooling can look at the SQL without running it. Raises
     :class:`SqlConditionFailed` if sqlglot cannot transpile the statement (only possible for a
@@ -83,19 +118,29 @@ def evaluation_query(
             f"SQL conditions cannot be evaluated on {dialect} (supported: {', '.join(_SUPPORTED)})"
         )
     exists_sql, uses_as_of = _exists_sql(statement, dialect)
-    exists = sa.text(exists_sql)
+    params: list[sa.BindParameter[Any]] = []
     if uses_as_of:
-        exists = exists.bindparams(sa.bindparam(_AS_OF_PARAM, value=as_of, type_=sa.Date))
-
-    source = candidates.subquery(f"{_PREFIX}src")
-    missing = [name for name in CANDIDATE_COLUMNS if name not in source.c]
-    if missing:
-        raise ValueError(f"candidates must have columns labelled {', '.join(missing)}")
-    cand = sa.select(*(source.c[name].label(f"{_PREFIX}{name}") for name in CANDIDATE_COLUMNS)).subquery(
-        _CAND
-    )
-    condition_id = cand.c[f"{_PREFIX}condition_id"]
-    return sa.select(condition_id).where(exists).order_by(condition_id)
+        params.append(sa.bindparam(_AS_OF_PARAM, value=as_of, type_=sa.Date))
+    names = [f"{_PREFIX}{name}" for name in CANDIDATE_COLUMNS]
+    if dialect == "sqlite":
+        rows = sa.bindparam(f"{_PREFIX}candidates", value=json.dumps(candidates), type_=sa.Text)
+        params.append(rows)
+        columns = ", ".join(
+            f"CAST(json_extract(value, '$[{i}]') AS {t}) AS {n}"
+            for i, (t, n) in enumerate(zip(_SQLITE_TYPES, names, strict=True))
+        )
+        source = f"(SELECT {columns} FROM json_each(:{rows.key})) AS {_CAND}"
+    else:
+        arrays = []
+        for i, (pg_type, name) in enumerate(zip(_PG_TYPES, names, strict=True)):
+            element: Any = sa.Integer if pg_type == "integer" else sa.Text
+            values = [row[i] for row in candidates]
+            params.append(sa.bindparam(f"{name}s", value=values, type_=postgresql.ARRAY(element)))
+            arrays.append(f"CAST(:{name}s AS {pg_type}[])")
+        source = f"unnest({', '.join(arrays)}) AS {_CAND}({', '.join(names)})"
+    condition_id = f"{_CAND}.{names[0]}"
+    sql = f"SELECT {condition_id} FROM {source} WHERE {exists_sql} ORDER BY {condition_id}"
+    return sa.text(sql).bindparams(*params)
 
 
 @functools.lru_cache(maxsize=512)
@@ -127,39 +172,205 @@ def _exists_sql(statement: ValidatedSql, dialect: str) -> tuple[str, bool]:
     return f"EXISTS ({user_sql})", uses_as_of
 
 
-def met_condition_ids(
-    connection: sa.Connection,
-    statement: ValidatedSql,
-    candidates: sa.Select[Any],
-    as_of: datetime.date,
-    timeout_s: float,
-) -> list[int]:
-    """Ids of the ``candidates`` whose statement returns a row, evaluated in one read-only query.
+class SqlReader:
+    """A connection of its own for SQL conditions, read-only and time-limited, opened on first use.
 
-    Runs inside a savepoint that is rolled back even on success, so nothing the statement might have
-    done survives, and a failure (:class:`SqlConditionFailed`) leaves the caller's transaction as it was.
+    Taken from ``engine``'s pool so it has the engine's settings (search path, pragmas), but never given
+    back with its guards on: on SQLite the connection is discarded at :meth:`close` (``query_only`` and
+    the limits are per connection and not transactional); on PostgreSQL every guard is ``SET LOCAL`` in
+    a transaction that is always rolled back. ``role`` is the PostgreSQL role statements run under
+    (default: :func:`default_role_name` of the database); there is no way to run without one, so a
+    missing role fails closed, with ``ms-prcs init`` named in the message.
     """
-    if not timeout_s > 0:
-        raise ValueError(f"timeout_s must be positive, got {timeout_s}")
-    dialect = connection.dialect.name
-    query = evaluation_query(statement, candidates, as_of, dialect)
 
-    guard = _sqlite_guard if dialect == "sqlite" else _postgres_guard
-    savepoint = connection.begin_nested()
-    try:
-        with guard(connection, timeout_s) as timed_out:
+    def __init__(self, engine: sa.Engine, role: str | None = None) -> None:
+        if engine.dialect.name not in _SUPPORTED:
+            raise ValueError(
+                f"SQL conditions cannot be evaluated on {engine.dialect.name}"
+                f" (supported: {', '.join(_SUPPORTED)})"
+            )
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._role = role
+        self._conn: sa.Connection | None = None
+
+    def __enter__(self) -> SqlReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if self.dialect == "sqlite":
+                conn.invalidate()  # its pragmas and limits must never reach the pool
+        finally:
+            conn.close()
+
+    @property
+    def role(self) -> str | None:
+        """The PostgreSQL role statements run under (None on SQLite)."""
+        if self.dialect != "postgresql":
+            return None
+        if self._role is None:
+            self._role = default_role_name(
+                str(self._connection().scalar(sa.text("SELECT current_database()")))
+            )
+            self._connection().rollback()
+        return self._role
+
+    def _connection(self) -> sa.Connection:
+        if self._conn is None:
+            conn = self.engine.connect()
             try:
-                rows = connection.execute(query).scalars().all()
+                if self.dialect == "sqlite":
+                    _sqlite_guard(conn)
+            except BaseException:
+                conn.invalidate()
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def met(
+        self,
+        statement: ValidatedSql,
+        candidates: Sequence[Candidate],
+        as_of: datetime.date,
+        timeout_s: float,
+    ) -> list[int]:
+        """Ids of the ``candidates`` whose statement returns a row, in ascending order.
+
+        One query (SQLite: one per half megabyte of candidate keys, all under one deadline), stopped
+        after ``timeout_s`` seconds. Raises :class:`SqlConditionFailed` with the database's message.
+        """
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+        if not candidates:
+            return []
+        if self.dialect == "sqlite":
+            return self._met_sqlite(statement, candidates, as_of, timeout_s)
+        return self._met_postgres(statement, candidates, as_of, timeout_s)
+
+    def _met_sqlite(
+        self, statement: ValidatedSql, candidates: Sequence[Candidate], as_of: datetime.date, timeout_s: float
+    ) -> list[int]:
+        conn = self._connection()
+        met: list[int] = []
+        with _Watchdog(conn, timeout_s) as watchdog:
+            try:
+                for batch in _sqlite_batches(candidates):
+                    query = evaluation_query(statement, batch, as_of, "sqlite")
+                    met += [int(row) for row in conn.execute(query).scalars()]
             except DBAPIError as err:
-                if timed_out(err):
+                if watchdog.fired:
                     raise SqlConditionFailed(
                         statement.source, f"timed out after {timeout_s:g}s", timed_out=True
                     ) from err
                 raise SqlConditionFailed(statement.source, _reason(err)) from err
+            finally:
+                conn.rollback()
+        return sorted(met)
+
+    def _met_postgres(
+        self, statement: ValidatedSql, candidates: Sequence[Candidate], as_of: datetime.date, timeout_s: float
+    ) -> list[int]:
+        role = self.role
+        assert role is not None
+        conn = self._connection()
+        query = evaluation_query(statement, candidates, as_of, "postgresql")
+        millis = max(1, math.ceil(timeout_s * 1000))
+        try:
+            with _rolled_back(conn):
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                conn.execute(
+                    sa.text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": f"{millis}ms"}
+                )
+                try:
+                    conn.exec_driver_sql(f"SET LOCAL ROLE {_quote(role)}")
+                except DBAPIError as err:
+                    raise SqlConditionFailed(
+                        statement.source,
+                        f"cannot run as the SQL role {role} ({_reason(err)}); run `ms-prcs init`",
+                    ) from err
+                return [int(row) for row in conn.execute(query).scalars()]
+        except DBAPIError as err:
+            if _sqlstate(err) == _PG_QUERY_CANCELED and "statement timeout" in str(err.orig):
+                raise SqlConditionFailed(
+                    statement.source, f"timed out after {timeout_s:g}s", timed_out=True
+                ) from err
+            raise SqlConditionFailed(statement.source, _reason(err)) from err
+
+
+@contextmanager
+def _rolled_back(conn: sa.Connection) -> Iterator[None]:
+    """A transaction that is never committed: nothing a hole let through survives, nor any SET LOCAL."""
+    conn.begin()
+    try:
+        yield
     finally:
-        # Never release: a rolled-back savepoint also undoes SET LOCAL and anything a hole let through.
-        savepoint.rollback()
-    return [int(row) for row in rows]
+        conn.rollback()
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _sqlite_batches(candidates: Sequence[Candidate]) -> Iterator[Sequence[Candidate]]:
+    """The candidates in as few slices as keep each JSON text under the reader's length limit."""
+    size = len(json.dumps(candidates))
+    parts = max(1, math.ceil(size / _SQLITE_BATCH_BYTES))
+    step = math.ceil(len(candidates) / parts)
+    for start in range(0, len(candidates), step):
+        yield candidates[start : start + step]
+
+
+def _sqlite_guard(conn: sa.Connection) -> None:
+    """``query_only`` and the length and depth limits, on a connection that is discarded afterwards."""
+    raw: Any = conn.connection.dbapi_connection
+    if not hasattr(raw, "interrupt") or not hasattr(raw, "setlimit"):
+        raise ValueError("SQL conditions need sqlite3 with interrupt() and setlimit() (Python 3.11+)")
+    import sqlite3
+
+    conn.exec_driver_sql("PRAGMA query_only = ON")
+    conn.rollback()
+    raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, SQLITE_MAX_LENGTH)
+    raw.setlimit(sqlite3.SQLITE_LIMIT_EXPR_DEPTH, SQLITE_MAX_EXPR_DEPTH)
+
+
+class _Watchdog:
+    """Interrupts the SQLite connection's running statement at the deadline, from a timer thread.
+
+    ``sqlite3_interrupt`` is the one SQLite call meant to be made from another thread; it is checked at
+    every jump of the virtual machine. The lock makes sure it fires only while the statement runs, never
+    on a later statement of the connection.
+    """
+
+    def __init__(self, conn: sa.Connection, timeout_s: float) -> None:
+        self._raw: Any = conn.connection.dbapi_connection
+        self._lock = threading.Lock()
+        self._running = True
+        self.fired = False
+        self._timer = threading.Timer(timeout_s, self._fire)
+        self._timer.daemon = True
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._running:
+                self.fired = True
+                self._raw.interrupt()
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._lock:
+            self._running = False
+        self._timer.cancel()
 
 
 def _reason(err: DBAPIError) -> str:
@@ -174,61 +385,3 @@ def _sqlstate(err: DBAPIError) -> str | None:
     orig = err.orig
     code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)  # psycopg 3 / psycopg2
     return code if isinstance(code, str) else None
-
-
-@contextmanager
-def _postgres_guard(connection: sa.Connection, timeout_s: float) -> Iterator[Callable[[DBAPIError], bool]]:
-    """Read-only and a statement timeout, both scoped to the savepoint the caller opened.
-
-    ``transaction_read_only`` may be switched *on* at any point, even inside a subtransaction after the
-    outer transaction has written; PostgreSQL only refuses switching it back off there. Both settings are
-    ``SET LOCAL``-scoped and reverted when the savepoint is rolled back, so the caller's transaction is
-    read-write again afterwards with its own timeout.
-    """
-    millis = max(1, math.ceil(timeout_s * 1000))
-    connection.exec_driver_sql("SET LOCAL transaction_read_only = on")
-    connection.execute(sa.text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": f"{millis}ms"})
-
-    def timed_out(err: DBAPIError) -> bool:
-        return _sqlstate(err) == _PG_QUERY_CANCELED and "statement timeout" in str(err.orig)
-
-    yield timed_out
-
-
-@contextmanager
-def _sqlite_guard(connection: sa.Connection, timeout_s: float) -> Iterator[Callable[[DBAPIError], bool]]:
-    """``PRAGMA query_only`` and a deadline checked by SQLite's progress handler, undone in ``finally``.
-
-    Neither is transactional in SQLite, so rolling back the savepoint would not undo them. The progress
-    handler is cleared afterwards (sqlite3 cannot report a previous one to restore); query_only is put
-    back to what it was.
-    """
-    raw: Any = connection.connection.dbapi_connection
-    set_progress_handler = getattr(raw, "set_progress_handler", None)
-    if set_progress_handler is None:
-        raise ValueError(
-            "the SQLite driver offers no set_progress_handler; SQL conditions need it for time limits"
-        )
-    previous = connection.exec_driver_sql("PRAGMA query_only").scalar()
-    deadline = time.monotonic() + timeout_s
-    expired = False
-
-    def progress() -> int:
-        nonlocal expired
-        if time.monotonic() > deadline:
-            expired = True
-            return 1  # non-zero interrupts the running statement with SQLITE_INTERRUPT
-        return 0
-
-    def timed_out(err: DBAPIError) -> bool:
-        return expired
-
-    connection.exec_driver_sql("PRAGMA query_only = ON")
-    try:
-        set_progress_handler(progress, _PROGRESS_STEPS)
-        try:
-            yield timed_out
-        finally:
-            set_progress_handler(None, 0)
-    finally:
-        connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if previous else 'OFF'}")

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from ms_prcs.sqlrole import RoleReport
+
 # Alembic is imported where a schema changes, not here: every CLI command imports this module, and alembic
 # costs about 0.3 s to import.
 
@@ -55,11 +57,26 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema to ``revision`` (``ms-prcs init``)."""
+def upgrade(
+    engine: Engine,
+    revision: str = "head",
+    *,
+    sql_tables: frozenset[str] | None = None,
+    sql_role: str | None = None,
+) -> RoleReport | None:
+    """Create or upgrade the schema to ``revision`` (``ms-prcs init``), then, on PostgreSQL, create or bring
+    in step the role SQL conditions run under (:mod:`ms_prcs.sqlrole`): ``SELECT`` on ``sql_tables``
+    (default: the default allow-list) and nothing else."""
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
+    if engine.dialect.name == "postgresql":
+        from conditions.sql_rules import DEFAULT_ALLOWED_TABLES
+        from ms_prcs import sqlrole
+
+        with engine.begin() as conn:
+            return sqlrole.sync(conn, DEFAULT_ALLOWED_TABLES if sql_tables is None else sql_tables, sql_role)
+    return None
 
 
 def schema_present(engine: Engine) -> bool:

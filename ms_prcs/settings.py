@@ -19,6 +19,10 @@ class Settings:
     tz: str = "UTC"
     sql_rules: SqlRules = field(default_factory=SqlRules)
     sql_timeout_s: float = 5.0
+    sql_budget_s: float = 60.0
+    """All SQL condition statements of one run (of each worker process) together, in seconds."""
+    sql_role: str | None = None
+    """PostgreSQL role SQL conditions run under; None: ``ms_prcs_sql_<hash of the database name>``."""
     chunk_size: int = 50_000
     heartbeat_limit_s: float = 600.0
     """A Processing run whose heartbeat is older than this is dead, and the next run takes over its lock."""
@@ -47,6 +51,8 @@ class Settings:
             tz=tz,
             sql_rules=rules,
             sql_timeout_s=_number(env, "MS_PRCS_SQL_TIMEOUT", 5.0),
+            sql_budget_s=_number(env, "MS_PRCS_SQL_BUDGET", 60.0),
+            sql_role=env.get("MS_PRCS_SQL_ROLE") or None,
             chunk_size=int(_number(env, "MS_PRCS_CHUNK_SIZE", 50_000)),
             heartbeat_limit_s=_number(env, "MS_PRCS_HEARTBEAT_LIMIT", 600.0),
         )

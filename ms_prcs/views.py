@@ -87,6 +87,7 @@ def milestone_detail(
     as_of: dt.date | None = None,
     sql_rules: SqlRules | None = None,
     sql_timeout_s: float = 5.0,
+    sql_role: str | None = None,
 ) -> dict[str, Any]:
     """Everything ``milestone show`` prints: the fields, the conditions, what references the milestone
     (what would block a cancel), and its status history with that of its conditions, oldest first.
@@ -140,7 +141,12 @@ def milestone_detail(
         **(
             {
                 "why_not_complete": explain_milestone(
-                    session, milestone, as_of, rules=sql_rules or SqlRules(), timeout_s=sql_timeout_s
+                    session,
+                    milestone,
+                    as_of,
+                    rules=sql_rules or SqlRules(),
+                    timeout_s=sql_timeout_s,
+                    sql_role=sql_role,
                 ).to_json()
             }
             if as_of is not None

@@ -134,6 +134,7 @@ def milestone_show(app: AppContext, key: MilestoneKey, as_of: dt.date | None) ->
             as_of=as_of or app.settings.today(),
             sql_rules=app.settings.sql_rules,
             sql_timeout_s=app.settings.sql_timeout_s,
+            sql_role=app.settings.sql_role,
         )
     print_milestone_detail(app, detail)
 

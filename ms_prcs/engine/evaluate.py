@@ -1,8 +1,9 @@
 """A chunk's first pass: pick the candidates, then give every Ready condition of theirs a verdict at once.
 
 One ``INSERT .. SELECT`` evaluates all set-based types (the registry's predicates ORed together) and notes
-the conditions that are blocked and the SQL conditions still to run; then each distinct SQL statement runs
-once for all its conditions in the chunk (:mod:`ms_prcs.engine.sqlconds`).
+the conditions that are blocked and the SQL conditions (PENDING); their verdicts were already taken before the
+chunk's transaction, each distinct statement once for all its conditions in the chunk, and are applied to
+them next (:mod:`ms_prcs.engine.sqlconds`).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import Outcome, RunControl, RunMessage, RunResult, Severity
 from ms_prcs.engine.runlog import Tally
 from ms_prcs.engine.scope import Scope, lock_chunk, resolve
-from ms_prcs.engine.sqlconds import SqlStatements
+from ms_prcs.engine.sqlconds import ChunkSql, SqlStatements
 from ms_prcs.settings import Settings
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -53,6 +53,7 @@ def process(
     lock: runlock.LockPolicy | None = None,
     should_stop: Callable[[], bool] | None = None,
     workers: int = 1,
+    sql: SqlStatements | None = None,
 ) -> RunResult:
     """Run the milestone processor once over ``control``'s scope as of ``control.as_of``, committing every
     ``settings.chunk_size`` milestones (a dry run commits nothing). Raises :class:`~contracts.errors.NotFound`
@@ -63,12 +64,14 @@ def process(
     long to wait, default: refuse at once with :class:`~contracts.errors.RunLocked`) and releases it at the
     end. ``should_stop`` is asked between chunks: when it says so, the run ends ``Stopped`` after the chunk
     it just committed. ``workers`` > 1 splits the scope over processes on PostgreSQL
-    (:mod:`ms_prcs.engine.workers`); other databases run with one."""
+    (:mod:`ms_prcs.engine.workers`); other databases run with one. ``sql`` is for tests: SQL statements
+    of their own making (:meth:`SqlStatements.trust` lets one past the parser, to test the other fences);
+    the run closes it."""
     if settings.chunk_size < 1:
         raise ValueError(f"chunk_size must be 1 or more, got {settings.chunk_size}")
     started = now()
-    sql = SqlStatements(settings.sql_rules, settings.sql_timeout_s)
-    with engine.connect() as conn:
+    statements = sql if sql is not None else SqlStatements.for_run(engine, settings)
+    with statements as sql, engine.connect() as conn:
         # Steps decide what to do next by how many rows an INSERT .. SELECT wrote; SQLAlchemy keeps that
         # count for INSERTs only when asked.
         conn.execution_options(preserve_rowcount=True)
@@ -204,11 +207,13 @@ def _run_chunks(
                 total = _count_ready(conn, ctx.scope)
     after = 0
     while True:
+        # SQL conditions first, on their own read-only connection: never inside the write transaction
+        found = sql.prepare(ctx, after, settings.chunk_size)
         if ctx.dry_run:
-            after_next = _chunk(ctx, after, settings.chunk_size, sql, now, max_passes, record)
+            after_next = _chunk(ctx, after, settings.chunk_size, sql, found, now, max_passes, record)
         else:
             with conn.begin():
-                after_next = _chunk(ctx, after, settings.chunk_size, sql, now, max_passes, record)
+                after_next = _chunk(ctx, after, settings.chunk_size, sql, found, now, max_passes, record)
         if after_next is None:
             return True
         after = after_next
@@ -223,12 +228,13 @@ def _chunk(
     after: int,
     size: int,
     sql: SqlStatements,
+    found: ChunkSql,
     now: Callable[[], dt.datetime],
     max_passes: int,
     record: bool = True,
 ) -> int | None:
-    """One chunk, in the caller's transaction; returns the highest milestone id it took, or None when
-    there was nothing left."""
+    """One chunk, in the caller's transaction, with the SQL verdicts ``found`` before it; returns the
+    highest milestone id it took, or None when there was nothing left."""
     conn = ctx.conn
     ctx.now = now()
     lock_chunk(conn, ctx.scope, ctx.process_instance, ctx.now)
@@ -240,7 +246,8 @@ def _chunk(
     tally.chunks += 1
     tally.processed += count
     evaluate.evaluate_conditions(ctx, lo, hi)
-    messages = sql.evaluate(ctx)
+    sql.apply(ctx, found)
+    messages = list(found.messages)
     evaluate.keep_blocked(ctx)
     complete.complete_conditions(ctx)
     done = complete.complete_milestones(ctx, tables.CANDIDATES, (lo, hi))

@@ -47,14 +47,6 @@ BLOCKED_CONDITIONS = _temp(
 )
 """Conditions of the chunk that cannot become met as things stand, kept for the chunk's warnings."""
 
-SQL_PENDING = _temp(
-    "ms_prcs_run_sql",
-    sa.Column("condition_pk", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("milestone_pk", sa.Integer, nullable=False),
-    sa.Column("statement_no", sa.Integer, nullable=False),
-)
-"""The chunk's SQL conditions, numbered by statement: each statement then reads only its own rows."""
-
 PASS_MILESTONES = _temp(
     "ms_prcs_run_pass", sa.Column("milestone_pk", sa.Integer, primary_key=True, autoincrement=False)
 )
@@ -68,7 +60,7 @@ CHUNK_DONE = _temp(
 )
 """Every milestone the chunk completed: what the feed publishes when the chunk commits."""
 
-ALL = (CANDIDATES, EVALUATED, BLOCKED_CONDITIONS, SQL_PENDING, PASS_MILESTONES, DONE, CHUNK_DONE)
+ALL = (CANDIDATES, EVALUATED, BLOCKED_CONDITIONS, PASS_MILESTONES, DONE, CHUNK_DONE)
 
 
 def in_memory(conn: sa.Connection) -> None:

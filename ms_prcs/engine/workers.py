@@ -148,12 +148,11 @@ def work(
     engine = make_engine(url)
     tally = Tally()
     try:
-        with engine.connect() as conn:
+        with SqlStatements.for_run(engine, settings) as sql, engine.connect() as conn:
             conn.execution_options(preserve_rowcount=True)
             tables.in_memory(conn)
             with conn.begin():
                 tables.create(conn)
-            sql = SqlStatements(settings.sql_rules, settings.sql_timeout_s)
             for scope in scopes:
                 ctx = RunContext(conn, control, scope, process_instance, tally, started)
                 engine_process._run_chunks(

@@ -2,7 +2,7 @@
 
 Each file in ``tests/fixtures/sql/portable`` is a SQL condition that passes the rules, with a
 ``-- met: K1, K4`` header naming the contracts whose milestone it completes. Every file runs through the
-real evaluator (:func:`conditions.sql.met_condition_ids`) on both backends (the ``engine`` fixture is
+real evaluator (:class:`conditions.sql.SqlReader`) on both backends (the ``engine`` fixture is
 parametrized over them), so a construct whose meaning differs shows up as a failure on one of them.
 Many are the portable rewrites of conditions that gave different verdicts before (``-- note: was: ...``).
 """
@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from conditions.sql import met_condition_ids
+from conditions.sql import SqlReader
 from conditions.sql_rules import SqlRules, validate_sql
 from contracts.models import Base
 
@@ -105,6 +105,8 @@ def _expected(path: Path) -> set[str]:
 def test_same_verdict_on_sqlite_and_postgresql(seeded: Engine, path: Path) -> None:
     statement = validate_sql(path.read_text(), SqlRules())
     with seeded.connect() as conn:
-        met = met_condition_ids(conn, statement, _candidates(), AS_OF, 10.0)
+        candidates = [tuple(row) for row in conn.execute(_candidates().order_by(T["milestone"].c.id))]
         names = dict(conn.execute(sa.select(T["contract"].c.id, T["contract"].c.contract_num)).tuples().all())
+    with SqlReader(seeded) as reader:
+        met = reader.met(statement, candidates, AS_OF, 10.0)
     assert {names[i] for i in met} == _expected(path)
