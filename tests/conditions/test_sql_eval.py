@@ -54,7 +54,7 @@ CANDIDATES: list[Candidate] = [
 ]
 RULES = SqlRules(allowed_tables=frozenset({"contract"}))
 # The evaluator is the second fence and must hold when the first lets something through: an operator who
-# allow-lists a function that writes, or a construct the portability rules refuse.
+# allow-lists a function that writes.
 HOLEY = SqlRules(
     allowed_tables=RULES.allowed_tables, allowed_functions=RULES.allowed_functions | {"sneaky_delete"}
 )

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from conditions.sql import Candidate, SqlReader
+from conditions.sql import SqlReader
 from conditions.sql_rules import SqlRules, validate_sql
 from contracts.models import Base
 
@@ -105,7 +105,7 @@ def _expected(path: Path) -> set[str]:
 def test_same_verdict_on_sqlite_and_postgresql(seeded: Engine, path: Path) -> None:
     statement = validate_sql(path.read_text(), SqlRules())
     with seeded.connect() as conn:
-        candidates: list[Candidate] = [tuple(row) for row in conn.execute(_candidates())]  # type: ignore[misc]
+        candidates = [tuple(row) for row in conn.execute(_candidates().order_by(T["milestone"].c.id))]
         names = dict(conn.execute(sa.select(T["contract"].c.id, T["contract"].c.contract_num)).tuples().all())
     with SqlReader(seeded) as reader:
         met = reader.met(statement, candidates, AS_OF, 10.0)
