@@ -4,6 +4,7 @@ The approval layer's tables live in their own module (``workflow_models``); anyt
 schema at once (Alembic, the migration checks) imports it from here rather than from ``models``.
 """
 
+from contracts import identity_models as _identity_models  # noqa: F401
 from contracts import workflow_models as _workflow_models  # noqa: F401
 from contracts.models import Base
 

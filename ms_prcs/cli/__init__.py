@@ -83,6 +83,7 @@ def _register() -> None:
         run,
         runs,
         schedule,
+        service,
         templates,
         workflow,  # noqa: F401
     )
