@@ -5,6 +5,30 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ms_prcs.service.routes import milestones
+from ms_prcs.service.routes import (
+    approvals,
+    conditions,
+    contracts,
+    events,
+    feed,
+    inbox,
+    milestones,
+    plans,
+    reports,
+    runs,
+    tokens,
+)
 
-API_ROUTERS: tuple[APIRouter, ...] = (milestones.router,)
+API_ROUTERS: tuple[APIRouter, ...] = (
+    contracts.router,
+    milestones.router,
+    conditions.router,
+    approvals.router,
+    inbox.router,
+    plans.router,
+    events.router,
+    feed.router,
+    runs.router,
+    reports.router,
+    tokens.router,
+)
