@@ -13,12 +13,12 @@ plan template BP-SIGN (MS-SIGN 40 %, MS-DATE 60 %), and these people and program
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import httpx
 import pytest
