@@ -18,9 +18,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from decimal import Decimal
 
 import httpx
 import pytest

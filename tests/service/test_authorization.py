@@ -25,9 +25,9 @@ from contracts import milestones
 from contracts.audit import Who
 from contracts.keys import MilestoneKey
 from ms_prcs.service import credentials
-from ms_prcs.workflow_hooks import make_milestone_ready
 from ms_prcs.service.rights import REQUIRED, Scope
 from ms_prcs.service.security import SESSION_COOKIE
+from ms_prcs.workflow_hooks import make_milestone_ready
 from tests.billing_plans.conftest import K1000, K2000, RULES
 from tests.service.conftest import AT, World, bearer, open_client, signed_in, snapshot
 from tests.service.test_routes import route_rights

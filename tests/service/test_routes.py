@@ -10,8 +10,8 @@ from fastapi.routing import APIRoute
 
 from ms_prcs.service.app import API_PREFIX
 from ms_prcs.service.deps import current_caller
-from ms_prcs.service.routes import API_ROUTERS, session
 from ms_prcs.service.rights import Right
+from ms_prcs.service.routes import API_ROUTERS, session
 
 PUBLIC = {("POST", "/api/v1/session"), ("DELETE", "/api/v1/session"), ("GET", "/healthz"), ("GET", "/readyz")}
 ANY_CALLER = {("GET", "/api/v1/session")}
