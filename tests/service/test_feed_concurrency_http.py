@@ -37,16 +37,16 @@ def test_two_http_consumers_never_claim_one_event(live: str, world: World, sessi
     for line in LINES:
         assert plans.create_from_template(session, K1000, line, "BP10", who, RULES).readied
     session.execute(update(Milestone).values(status=MilestoneStatus.COMPLETED, completed_on=AS_OF))
-    publish_completions(
-        session.connection(), select(Milestone.id), process_instance=0, as_of=AS_OF, at=AT
-    )
+    publish_completions(session.connection(), select(Milestone.id), process_instance=0, as_of=AS_OF, at=AT)
     session.commit()
     events = session.scalars(select(PlanEvent.id)).all()
     assert len(events) == 40 and session.scalar(select(func.count()).select_from(FeedEntry)) > 40
 
     names = ["billing-a", "billing-b", "billing-a"]
     workers = [
-        subprocess.Popen([*CONSUMER, live, world.tokens["feed"], name, "5"], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [*CONSUMER, live, world.tokens["feed"], name, "5"], stdout=subprocess.PIPE, text=True
+        )
         for name in names
     ]
     try:
