@@ -85,6 +85,7 @@ def _register() -> None:
         run,
         runs,
         schedule,
+        service,
         templates,
         webhooks,
         workflow,  # noqa: F401

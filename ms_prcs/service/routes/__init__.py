@@ -1,0 +1,34 @@
+"""The API's routes, one module per resource; :data:`API_ROUTERS` is what ``create_app`` mounts under
+``/api/v1`` behind authentication (``health`` and ``session`` are mounted apart: they are public)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ms_prcs.service.routes import (
+    approvals,
+    conditions,
+    contracts,
+    events,
+    feed,
+    inbox,
+    milestones,
+    plans,
+    reports,
+    runs,
+    tokens,
+)
+
+API_ROUTERS: tuple[APIRouter, ...] = (
+    contracts.router,
+    milestones.router,
+    conditions.router,
+    approvals.router,
+    inbox.router,
+    plans.router,
+    events.router,
+    feed.router,
+    runs.router,
+    reports.router,
+    tokens.router,
+)

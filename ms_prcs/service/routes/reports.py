@@ -1,0 +1,97 @@
+"""The three reports, as JSON (every table) or CSV (the main table), exactly as ``ms-prcs report`` renders
+them. Reading reports is a coarse right (role ``ms-prcs-reports``): they total amounts over all contracts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from ms_prcs.service.deps import ReportReader, Service
+
+router = APIRouter(tags=["reports"])
+
+Format = Literal["json", "csv"]
+REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report: JSON (every table and the totals) or CSV (the main table).",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+def _report(
+    ctx: Any,
+    name: str,
+    fmt: Format,
+    bu: list[str] | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    as_of: dt.date | None,
+    **extra: Any,
+) -> Response:
+    from ms_prcs import reports
+    from ms_prcs.reports.render import render
+
+    scope = reports.ReportScope(
+        as_of=as_of or ctx.today(),
+        business_units=tuple(dict.fromkeys(b.strip().upper() for b in bu or ())),
+        date_from=date_from,
+        date_to=date_to,
+    )
+    build = getattr(reports, f"{name}_report")
+    with ctx.transaction() as session:
+        text = render(build(session, scope, **extra), fmt)
+    return Response(text, media_type="text/csv" if fmt == "csv" else "application/json")
+
+
+BU = Annotated[list[str] | None, Query(max_length=100, description="Only these business units (repeatable).")]
+From = Annotated[dt.date | None, Query(alias="from")]
+To = Annotated[dt.date | None, Query(alias="to")]
+
+
+@router.get("/reports/activity", response_class=Response, responses=REPORT_RESPONSES)
+def activity(
+    caller: ReportReader,
+    ctx: Service,
+    format: Format = "json",
+    bu: BU = None,
+    date_from: From = None,
+    date_to: To = None,
+    as_of: dt.date | None = None,
+    top: Annotated[int, Query(ge=1, le=1000)] = 5,
+) -> Response:
+    """Milestones per milestone id by status, Past Due counts, and the bottlenecks."""
+    return _report(ctx, "activity", format, bu, date_from, date_to, as_of, top=top)
+
+
+@router.get("/reports/impact", response_class=Response, responses=REPORT_RESPONSES)
+def impact(
+    caller: ReportReader,
+    ctx: Service,
+    format: Format = "json",
+    bu: BU = None,
+    date_from: From = None,
+    date_to: To = None,
+    as_of: dt.date | None = None,
+) -> Response:
+    """Billing and revenue amounts waiting on milestones not yet Completed."""
+    return _report(ctx, "impact", format, bu, date_from, date_to, as_of)
+
+
+@router.get("/reports/cycle-time", response_class=Response, responses=REPORT_RESPONSES)
+def cycle_time(
+    caller: ReportReader,
+    ctx: Service,
+    format: Format = "json",
+    bu: BU = None,
+    date_from: From = None,
+    date_to: To = None,
+    as_of: dt.date | None = None,
+) -> Response:
+    """Days spent in each status per milestone id: count, mean, median and 90th percentile."""
+    return _report(ctx, "cycle_time", format, bu, date_from, date_to, as_of)
