@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from conditions.explain import explain_milestone
 from conditions.sql_rules import SqlRules
-from contracts.audit import ObjectType
+from contracts.audit import ObjectType, history_order
 from contracts.keys import ContractKey, MilestoneKey, get_activity, get_contract, get_milestone
 from contracts.milestones import references
 from contracts.models import (
@@ -107,7 +107,7 @@ def milestone_detail(
                 ),
             )
         )
-        .order_by(StatusChange.changed_at, StatusChange.id)
+        .order_by(*history_order())
     )
     history = [
         {

@@ -8,13 +8,13 @@ become met within the run, because the as-of date and everything else a conditio
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import sqlalchemy as sa
 
 from conditions import milestone as milestone_condition
-from contracts.audit import ObjectType
-from contracts.models import Contract, Milestone, MilestoneCondition, StatusChange
+from contracts.audit import ObjectType, record_changes_from
+from contracts.models import Contract, Milestone, MilestoneCondition
 from contracts.sql_hints import plain
 from contracts.status import (
     ConditionStatus,
@@ -32,35 +32,9 @@ from ms_prcs.engine.tables import CHUNK_DONE, DONE, EVALUATED, MET, PASS_MILESTO
 _m = cast(sa.Table, Milestone.__table__)
 _c = cast(sa.Table, MilestoneCondition.__table__)
 _k = cast(sa.Table, Contract.__table__)
-_sc = cast(sa.Table, StatusChange.__table__)
 _w = cast(sa.Table, MilestoneWorkflow.__table__)
 
 _OWN = _c.alias("ms_prcs_c")  # a milestone's own conditions; built once (an alias copies every column)
-
-_AUDIT_COLUMNS = [
-    "object_type",
-    "object_pk",
-    "old_status",
-    "new_status",
-    "changed_at",
-    "changed_by",
-    "reason",
-]
-
-
-def _audit_rows(
-    ctx: RunContext, object_type: ObjectType, pks: sa.ColumnElement[int], old: str, new: str, reason: str
-) -> list[sa.ColumnElement[Any]]:
-    return [
-        sa.literal(object_type.value, sa.String),
-        pks,
-        sa.literal(old, sa.String),
-        sa.literal(new, sa.String),
-        sa.literal(ctx.now, sa.DateTime),
-        sa.literal(ctx.actor, sa.String),
-        sa.literal(reason, sa.Text),
-    ]
-
 
 def complete_conditions(ctx: RunContext, only: ConditionType | None = None) -> int:
     """Complete every MET condition of EVALUATED (completed_on = as-of) and audit each; count by type
@@ -74,18 +48,15 @@ def complete_conditions(ctx: RunContext, only: ConditionType | None = None) -> i
     ).rowcount
     if not changed:
         return 0
-    reason = f"met as of {ctx.as_of}"
-    audit = sa.select(
-        *_audit_rows(
-            ctx,
-            ObjectType.CONDITION,
-            EVALUATED.c.condition_pk,
-            ConditionStatus.READY,
-            ConditionStatus.COMPLETED,
-            reason,
-        )
-    ).where(EVALUATED.c.verdict == MET)
-    conn.execute(_sc.insert().from_select(_AUDIT_COLUMNS, audit))
+    record_changes_from(
+        conn,
+        ObjectType.CONDITION,
+        met,
+        ConditionStatus.READY,
+        ConditionStatus.COMPLETED,
+        ctx.who,
+        f"met as of {ctx.as_of}",
+    )
     if only is not None:
         ctx.tally.conditions[only.value] += int(changed)
         return int(changed)
@@ -139,18 +110,15 @@ def complete_milestones(
         .where(_m.c.id.in_(finished))
         .values(status=MilestoneStatus.COMPLETED, completed_on=ctx.as_of, completed_by_run=ctx.marker)
     )
-    reason = f"required conditions met as of {ctx.as_of}"
-    audit = sa.select(
-        *_audit_rows(
-            ctx,
-            ObjectType.MILESTONE,
-            DONE.c.milestone_pk,
-            MilestoneStatus.READY,
-            MilestoneStatus.COMPLETED,
-            reason,
-        )
+    record_changes_from(
+        conn,
+        ObjectType.MILESTONE,
+        finished,
+        MilestoneStatus.READY,
+        MilestoneStatus.COMPLETED,
+        ctx.who,
+        f"required conditions met as of {ctx.as_of}",
     )
-    conn.execute(_sc.insert().from_select(_AUDIT_COLUMNS, audit))
     conn.execute(CHUNK_DONE.insert().from_select(["milestone_pk"], finished))
     ctx.tally.milestones_completed += int(done)
     return int(done)

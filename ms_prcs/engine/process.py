@@ -20,6 +20,7 @@ from typing import cast
 import sqlalchemy as sa
 
 from billing_plans.feed import publish_completions, publish_date_events
+from contracts.audit import audit_clock
 from contracts.models import Milestone
 from contracts.status import MilestoneStatus
 from ms_prcs.engine import complete, deadlines, evaluate, findings, runlock, runlog, tables
@@ -38,8 +39,8 @@ DEFAULT_MAX_PASSES = 1000
 
 
 def utc_now() -> dt.datetime:
-    """Naive UTC to the second, as the schema's timestamp columns store it and people read it."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    """Naive UTC to the second: the audit trail's one clock (:func:`contracts.audit.audit_clock`)."""
+    return audit_clock()
 
 
 def process(
