@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from billing_plans.feed import publish_completions, publish_date_events
 from contracts.audit import audit_clock
+from contracts.errors import JobAlreadyRan
 from contracts.models import Milestone
 from contracts.status import MilestoneStatus
 from ms_prcs.engine import complete, deadlines, evaluate, findings, runlock, runlog, tables
@@ -62,7 +63,8 @@ def process(
 
     A real run first takes the run lock for its scope (:mod:`ms_prcs.engine.runlock`; ``lock`` says how
     long to wait, default: refuse at once with :class:`~contracts.errors.RunLocked`) and releases it at the
-    end. ``should_stop`` is asked between chunks: when it says so, the run ends ``Stopped`` after the chunk
+    end. A run of a job (``control.job_name``) that already ran for its as-of date raises
+    :class:`~contracts.errors.JobAlreadyRan` once it holds the lock, unless ``control.force``. ``should_stop`` is asked between chunks: when it says so, the run ends ``Stopped`` after the chunk
     it just committed. ``workers`` > 1 splits the scope over processes on PostgreSQL
     (:mod:`ms_prcs.engine.workers`); other databases run with one."""
     if settings.chunk_size < 1:
@@ -88,7 +90,12 @@ def process(
             units = runlock.units_to_lock(conn, scope.lock_units())
         policy = lock or runlock.LockPolicy(settings.heartbeat_limit_s)
         process_instance = runlock.acquire(
-            conn, units, lambda c: runlog.start(c, control, now()), policy, now
+            conn,
+            units,
+            lambda c: runlog.start(c, control, now()),
+            policy,
+            now,
+            when_locked=_once_a_night(control),
         )
         outcome: Outcome | None = None
         try:
@@ -123,6 +130,21 @@ def process(
         finally:
             runlock.release(conn, process_instance)
         return _result(ctx, started, ctx.now, outcome)
+
+
+def _once_a_night(control: RunControl) -> Callable[[sa.Connection], None] | None:
+    """A job's night is done once: checked under the run lock, in the transaction that takes it, so it sees
+    every run of the job that held the lock before, and of two runs started together only one runs."""
+    job_name = control.job_name
+    if job_name is None or control.force:
+        return None
+
+    def check(conn: sa.Connection) -> None:
+        previous = runlog.job_done(conn, job_name, control.as_of)
+        if previous is not None:
+            raise JobAlreadyRan(job_name, control.as_of.isoformat(), previous)
+
+    return check
 
 
 def _note_stop(ctx: RunContext) -> None:
