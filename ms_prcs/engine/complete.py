@@ -15,13 +15,9 @@ import sqlalchemy as sa
 from conditions import milestone as milestone_condition
 from contracts.audit import ObjectType, record_changes_from
 from contracts.models import Contract, Milestone, MilestoneCondition
+from contracts.required import satisfied_sql
 from contracts.sql_hints import plain
-from contracts.status import (
-    ConditionStatus,
-    ConditionType,
-    MilestoneStatus,
-    RequiredConditions,
-)
+from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from contracts.workflow.steps import earlier, earlier_open
 from contracts.workflow_models import MilestoneWorkflow
 from ms_prcs.engine import tables
@@ -35,6 +31,7 @@ _k = cast(sa.Table, Contract.__table__)
 _w = cast(sa.Table, MilestoneWorkflow.__table__)
 
 _OWN = _c.alias("ms_prcs_c")  # a milestone's own conditions; built once (an alias copies every column)
+
 
 def complete_conditions(ctx: RunContext, only: ConditionType | None = None) -> int:
     """Complete every MET condition of EVALUATED (completed_on = as-of) and audit each; count by type
@@ -84,14 +81,14 @@ def complete_milestones(
     conn = ctx.conn
     c = _OWN
     # One probe per milestone: over its conditions, the least (ALL) or greatest (ONE) of "is Completed" must
-    # be 1; NULL when it has no conditions. Cheaper than NOT EXISTS / EXISTS pairs, notably on PostgreSQL
-    # where each correlated subquery is a separate subplan call.
-    completed = sa.case((c.c.condition_status == ConditionStatus.COMPLETED, 1), else_=0)
-    required = sa.case(
-        (_m.c.required_conditions == RequiredConditions.ALL, sa.func.min(completed)),
-        else_=sa.func.max(completed),
+    # be 1 (contracts.required). Cheaper than NOT EXISTS / EXISTS pairs, notably on PostgreSQL where each
+    # correlated subquery is a separate subplan call.
+    satisfied = satisfied_sql(
+        _m.c.required_conditions,
+        c.c.condition_status == ConditionStatus.COMPLETED,
+        c,
+        c.c.milestone_pk == _m.c.id,
     )
-    satisfied = sa.select(required).where(c.c.milestone_pk == _m.c.id).scalar_subquery() == 1
     rows = sa.select(_m.c.id).where(
         _m.c.id.in_(sa.select(candidates.c.milestone_pk)),
         plain(_m.c.status) == MilestoneStatus.READY,

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from conditions import milestone as milestone_condition
 from conditions import registry
 from contracts.models import Contract, Milestone, MilestoneCondition
+from contracts.required import satisfied_sql
 from contracts.sql_hints import plain
-from contracts.status import ConditionStatus, ConditionType, MilestoneStatus, RequiredConditions
+from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import RunMessage, Severity
 from ms_prcs.engine.tables import BLOCKED_CONDITIONS
@@ -36,12 +37,16 @@ def blocked_warnings(ctx: RunContext) -> list[RunMessage]:
     c2 = _c.alias("ms_prcs_other")
     ref = _m.alias("ms_prcs_ref")
     ref_k = _k.alias("ms_prcs_ref_k")
-    something_else = sa.exists(
-        sa.select(sa.literal(1)).where(
-            c2.c.milestone_pk == _m.c.id,
-            plain(c2.c.condition_status) == ConditionStatus.READY,
+    # It can still complete when its required conditions hold over "Completed, or Ready and not blocked"
+    # (contracts.required: ALL, any blocked one stops it; ONE, only all of them blocked do).
+    can_complete = satisfied_sql(
+        _m.c.required_conditions,
+        sa.or_(
+            c2.c.condition_status == ConditionStatus.COMPLETED,
             c2.c.id.not_in(sa.select(BLOCKED_CONDITIONS.c.condition_pk)),
-        )
+        ),
+        c2,
+        c2.c.milestone_pk == _m.c.id,
     )
     rows = ctx.conn.execute(
         sa.select(
@@ -69,7 +74,7 @@ def blocked_warnings(ctx: RunContext) -> list[RunMessage]:
         )
         .where(
             plain(_m.c.status) == MilestoneStatus.READY,
-            sa.or_(_m.c.required_conditions == RequiredConditions.ALL, ~something_else),
+            ~can_complete,
         )
         .order_by(_m.c.id, _c.c.condition_seq)
     ).all()
