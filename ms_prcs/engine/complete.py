@@ -107,6 +107,17 @@ def complete_milestones(
         .where(_m.c.id.in_(finished))
         .values(status=MilestoneStatus.COMPLETED, completed_on=ctx.as_of, completed_by_run=ctx.marker)
     )
+    # A condition is never completed after its milestone: a Mark Complete dated after the as-of date of the
+    # run that completes its milestone (a back-dated run) takes the run's as-of date, min(mark date, as-of).
+    conn.execute(
+        _c.update()
+        .where(
+            _c.c.milestone_pk.in_(finished),
+            _c.c.condition_status == ConditionStatus.COMPLETED,
+            _c.c.completed_on > ctx.as_of,
+        )
+        .values(completed_on=ctx.as_of)
+    )
     record_changes_from(
         conn,
         ObjectType.MILESTONE,
