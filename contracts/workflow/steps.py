@@ -67,6 +67,10 @@ def earlier_open(milestone: sa.FromClause, workflow: sa.FromClause) -> sa.Exists
             m2.c.status.in_(OPEN_STATUSES),
             earlier(w2, sa.func.coalesce(workflow.c.step, 0), sa.func.coalesce(workflow.c.sub_step, 0)),
         )
+        # ``milestone`` may sit two levels up (the engine's step check): without this SQLAlchemy correlates
+        # only the enclosing SELECT's tables and adds ``milestone`` to this FROM, so that an open earlier
+        # step of *any* contract held the milestone back (found by the reference test of issue 15).
+        .correlate_except(m2, w2)
     )
 
 
