@@ -3,13 +3,15 @@
 The same rules as the engine's set-based predicates, applied to one milestone and worded for a person:
 ``Date 2026-12-31 is after as-of 2026-11-23``, ``waiting for US001/K1000/MS001/1 (Ready)``,
 ``Days Lag 10: met on 2026-12-03``, ``not marked complete``. A SQL condition's statement is run for this one
-milestone, under the same read-only guard and time limit as in a run. "As things stand": a condition that
-waits for a milestone the next run would complete first reads as waiting.
+milestone, under the same read-only guard and time limit as in a run. The verdict of the summary ("a run as
+of D completes it" or not) is the engine's, passed in by ``ms_prcs.explain`` from a dry run, so steps,
+blocking and chains can never make the explanation promise what a run will not do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ from conditions.sql import SqlConditionFailed, SqlReader
 from conditions.sql_rules import SqlRules, validate_sql
 from contracts.errors import SqlRuleError
 from contracts.models import Milestone, MilestoneCondition
+from contracts.required import satisfied
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus, RequiredConditions
 
 
@@ -76,7 +79,13 @@ def explain_milestone(
     rules: SqlRules,
     timeout_s: float,
     sql_role: str | None = None,
+    completes: bool | None = None,
+    held_back_by: Sequence[str] = (),
 ) -> Explanation:
+    """Per condition, met or not and why; the summary's verdict for a Ready milestone is ``completes``, what
+    the engine does (``ms_prcs.explain`` passes the verdict of a dry run over the milestone and what it waits
+    on), never a second opinion: the words explain it. ``held_back_by``: the open milestones of earlier
+    steps. Without ``completes`` (no engine at hand) the verdict is the conditions' alone."""
     verdicts = tuple(
         ConditionVerdict(
             c.condition_seq,
@@ -86,7 +95,7 @@ def explain_milestone(
         )
         for c in milestone.conditions
     )
-    complete, summary = _summary(milestone, verdicts, as_of)
+    complete, summary = _summary(milestone, verdicts, as_of, completes, held_back_by)
     return Explanation(milestone.key, as_of, str(milestone.status), complete, summary, verdicts)
 
 
@@ -149,7 +158,11 @@ def _explain_sql(
 
 
 def _summary(
-    milestone: Milestone, verdicts: tuple[ConditionVerdict, ...], as_of: dt.date
+    milestone: Milestone,
+    verdicts: tuple[ConditionVerdict, ...],
+    as_of: dt.date,
+    completes: bool | None,
+    held_back_by: Sequence[str],
 ) -> tuple[bool, str]:
     status = milestone.status
     if status == MilestoneStatus.COMPLETED:
@@ -161,22 +174,26 @@ def _summary(
         return False, "it has no conditions, so it never completes"
     met = [v for v in verdicts if v.met]
     required = milestone.required_conditions
+    satisfied_now = satisfied(required, (v.met for v in verdicts))
     if required == RequiredConditions.ALL:
-        satisfied = len(met) == len(verdicts)
         state = (
             f"all {len(verdicts)} conditions are met (ALL)"
-            if satisfied
+            if satisfied_now
             else f"waiting for {len(verdicts) - len(met)} of {len(verdicts)} conditions (ALL)"
         )
     else:
-        satisfied = bool(met)
         state = (
             f"condition {met[0].seq} is met (ONE)"
-            if satisfied
+            if satisfied_now
             else f"none of its {len(verdicts)} conditions is met (ONE)"
         )
     if status == MilestoneStatus.PENDING:
         return False, f"it is Pending: runs ignore it until it is set Ready; {state}"
-    if satisfied:
+    engine_says = satisfied_now if completes is None else completes
+    if engine_says:
+        if not satisfied_now:
+            state = "what it waits on completes first in the same run"
         return True, f"{state}: a run as of {as_of} completes it"
+    if held_back_by:
+        return False, f"{state}, but earlier steps are not Completed: " + ", ".join(held_back_by)
     return False, state

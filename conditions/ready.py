@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conditions.cycles import first_cycle
 from conditions.sql_rules import SqlRules, validate_sql
 from contracts.audit import Who
 from contracts.errors import CycleDetected, EditCheckFailed, SqlRuleError
@@ -109,30 +110,28 @@ def _milestone_reference_problems(session: Session, condition: MilestoneConditio
 def check_cycles(start: Milestone) -> None:
     """Refuse Ready when the milestone's references loop back on themselves anywhere downstream.
 
-    A depth-first walk over Contracts references; the error carries the whole loop, e.g.
+    The Contracts references reachable from ``start`` make a graph for :func:`conditions.cycles.first_cycle`
+    (the run's guard reads the same module); the error carries the whole loop, e.g.
     ``MS001/1 -> MS002/1 -> MS001/1`` (with contract prefixes when it crosses contracts).
     """
-    path: list[Milestone] = []
-    on_path: set[int] = set()
-    done: set[int] = set()
-
-    def visit(node: Milestone) -> None:
-        path.append(node)
-        on_path.add(node.id)
+    graph: dict[int, list[int]] = {}
+    nodes: dict[int, Milestone] = {start.id: start}
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node.id in graph:
+            continue
+        graph[node.id] = []
         for condition in node.conditions:
             ref = condition.ref_milestone
             if ref is None or condition.source != MilestoneSource.CONTRACTS:
                 continue
-            if ref.id in on_path:
-                loop = path[[m.id for m in path].index(ref.id) :] + [ref]
-                raise CycleDetected(f"milestone {start.key}", _short_keys(loop))
-            if ref.id not in done:
-                visit(ref)
-        path.pop()
-        on_path.discard(node.id)
-        done.add(node.id)
-
-    visit(start)
+            graph[node.id].append(ref.id)
+            nodes[ref.id] = ref
+            stack.append(ref)
+    loop = first_cycle(graph, start.id)
+    if loop is not None:
+        raise CycleDetected(f"milestone {start.key}", _short_keys([nodes[pk] for pk in loop]))
 
 
 def _short_keys(loop: list[Milestone]) -> list[str]:

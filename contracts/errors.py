@@ -130,3 +130,18 @@ class RunLocked(RuleViolation):
         )
         self.business_unit = business_unit
         self.process_instance = process_instance
+
+
+class JobAlreadyRan(RuleViolation):
+    """A ``--job`` run for an as-of date the job already finished (``process_instance`` did it): the run is
+    not started, and nothing is written. Decided by the run after it holds the run lock, so of two runs of the
+    same job started together exactly one runs."""
+
+    def __init__(self, job_name: str, as_of: str, process_instance: int) -> None:
+        super().__init__(f"job {job_name}", f"already ran for {as_of} in run {process_instance}")
+        self.message = (
+            f"job {job_name} already ran for {as_of} in run {process_instance}; use --force to run again"
+        )
+        self.job_name = job_name
+        self.as_of = as_of
+        self.process_instance = process_instance

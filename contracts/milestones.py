@@ -85,7 +85,9 @@ def add_milestone(
         or (template.required_conditions if template else RequiredConditions.ALL),
         est_completion_date=est_completion_date,
         classification=classification or (template.classification if template else None),
-        created_from=created_from,
+        created_from=CreatedFrom.TEMPLATE
+        if template is not None and created_from == CreatedFrom.MANUAL
+        else created_from,
     )
     session.add(milestone)
     session.flush()
@@ -235,7 +237,7 @@ def mark_complete(
         raise RuleViolation(obj, problem)
     check_classification(session, milestone.classification, who.user, f"milestone {key}")
     condition.condition_status = ConditionStatus.COMPLETED
-    condition.completed_on = who.at.date()
+    condition.completed_on = who.at.date()  # a run as of an earlier date brings it back to that date
     condition.completed_by = who.user
     record_change(
         session,

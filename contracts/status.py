@@ -96,6 +96,8 @@ class HoldStatus(StrEnum):
 
 class CreatedFrom(StrEnum):
     MANUAL = "Manual"
+    TEMPLATE = "Template"
+    """Added by a person from a milestone template (``milestone add --template``)."""
     BILLING_PLAN = "Billing Plan"
     REVENUE_PLAN = "Revenue Plan"
     LOAD = "Load"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -113,6 +114,9 @@ class ApprovalFields:
     on_approve: Mapped[str] = mapped_column(Text, default="")
     """Follow-up actions after an approval, e.g. ``event_ready;contract_status=Active;notify=jdoe``."""
     on_deny: Mapped[str] = mapped_column(Text, default="")
+    complete_at_once: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa.true())
+    """An approval that completes what its milestone needs has the engine complete the milestone at once (a
+    run scoped to it and what it frees); false: the next run does."""
 
 
 class ApprovalRule(ApprovalFields, Base):

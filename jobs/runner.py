@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
-from contracts.errors import RunLocked
+from contracts.errors import JobAlreadyRan, RunLocked
 from contracts.keys import ContractKey, MilestoneKey
 from jobs.config import JobSpec
 from ms_prcs.db import make_engine
-from ms_prcs.engine import Outcome, RunControl, RunResult, process, runlog
+from ms_prcs.engine import Outcome, RunControl, RunResult, process
 from ms_prcs.settings import Settings
 
 log = logging.getLogger("ms_prcs.jobs")
@@ -39,6 +39,7 @@ def job_control(spec: JobSpec, as_of: dt.date) -> RunControl:
         milestone=MilestoneKey.parse(spec.milestone) if spec.milestone else None,
         trigger=SCHEDULE_TRIGGER,
         job_name=spec.name,
+        force=spec.force,
     )
 
 
@@ -83,14 +84,11 @@ def _run(
     as_of: dt.date,
     should_stop: Callable[[], bool] | None,
 ) -> RunResult | None:
-    if not spec.force:
-        with engine.connect() as conn:
-            previous = runlog.job_done(conn, spec.name, as_of)
-        if previous is not None:
-            log.info(runlog.already_ran_text(spec.name, as_of, previous))
-            return None
     try:
         result = process(engine, job_control(spec, as_of), settings, should_stop=should_stop)
+    except JobAlreadyRan as exc:  # decided by the run under its lock: two schedulers cannot both run
+        log.info(str(exc))
+        return None
     except RunLocked as exc:
         log.error("job %s: %s", spec.name, exc)
         return None

@@ -37,7 +37,6 @@ from sqlalchemy.orm import Session
 
 from billing_plans import plans
 from billing_plans.templates import TemplateEventSpec, add_plan_template
-from conditions.explain import explain_milestone
 from conditions.ready import make_ready
 from contracts import admin, milestones, projects, templates
 from contracts.audit import Who
@@ -55,6 +54,7 @@ from contracts.status import (
 )
 from ms_prcs.db import make_engine, upgrade
 from ms_prcs.engine import RunControl, RunResult, process
+from ms_prcs.explain import explain
 from ms_prcs.settings import Settings
 
 DEMO_APPLICATION_ID = 0x4D535044  # "MSPD": marks a SQLite file as made by the demo (PRAGMA application_id)
@@ -398,9 +398,7 @@ def _explain_some(
             sa.select(Milestone).where(Milestone.milestone_id == milestone_id).order_by(Milestone.id)
         ).all()
         pick = next((m for m in rows if str(m.status) != "Completed"), rows[0])
-        e = explain_milestone(
-            session, pick, as_of, rules=settings.sql_rules, timeout_s=settings.sql_timeout_s
-        )
+        e = explain(session, pick, as_of, rules=settings.sql_rules, timeout_s=settings.sql_timeout_s)
         reasons = "; ".join(f"{c.seq}: {c.reason}" for c in e.conditions if not c.met)
         out.append((pick.key, e.summary + (f" — {reasons}" if reasons and not e.complete else "")))
     return out

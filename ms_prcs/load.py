@@ -683,6 +683,7 @@ APPROVAL_RULE_FIELDS = (
     "submit",
     "on_approve",
     "on_deny",
+    "complete_at_once",
 )
 
 
@@ -701,6 +702,7 @@ def _approval_rule(entry: Entry) -> approval_config.RuleSpec:
             submit=approval_config.SubmitModes.parse(modes),
             on_approve=approval_config.parse_followups(entry.text("on_approve"), "on_approve"),
             on_deny=approval_config.parse_followups(entry.text("on_deny"), "on_deny"),
+            complete_at_once=entry.flag("complete_at_once", True),
         )
 
 

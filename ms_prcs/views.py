@@ -16,9 +16,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from conditions.explain import explain_milestone
 from conditions.sql_rules import SqlRules
-from contracts.audit import ObjectType
+from contracts.audit import ObjectType, history_order
 from contracts.keys import ContractKey, MilestoneKey, get_activity, get_contract, get_milestone
 from contracts.milestones import references
 from contracts.models import (
@@ -35,6 +34,7 @@ from contracts.models import (
 from contracts.projects import referencing_contracts
 from contracts.status import ConditionStatus, ConditionType, MilestoneSource, MilestoneStatus
 from contracts.templates import get_milestone_template, list_milestone_templates
+from ms_prcs.explain import explain
 
 
 def condition_target(condition: ConditionFields, ref: str | None) -> str:
@@ -108,7 +108,7 @@ def milestone_detail(
                 ),
             )
         )
-        .order_by(StatusChange.changed_at, StatusChange.id)
+        .order_by(*history_order())
     )
     history = [
         {
@@ -140,7 +140,7 @@ def milestone_detail(
         "history": history,
         **(
             {
-                "why_not_complete": explain_milestone(
+                "why_not_complete": explain(
                     session,
                     milestone,
                     as_of,

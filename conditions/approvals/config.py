@@ -179,6 +179,8 @@ class RuleSpec:
     submit: SubmitModes = field(default_factory=SubmitModes)
     on_approve: tuple[FollowUp, ...] = ()
     on_deny: tuple[FollowUp, ...] = ()
+    complete_at_once: bool = True
+    """Approving what completes the milestone's required conditions has the engine complete it at once."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", _names(self.roles, "role"))
@@ -214,6 +216,7 @@ class RuleSpec:
             "submit_attr_values": ",".join(self.submit.attr_values),
             "on_approve": ";".join(str(f) for f in self.on_approve),
             "on_deny": ";".join(str(f) for f in self.on_deny),
+            "complete_at_once": self.complete_at_once,
         }
 
     @classmethod
@@ -235,6 +238,7 @@ class RuleSpec:
             ),
             on_approve=parse_followups(row.on_approve or "", "on_approve"),
             on_deny=parse_followups(row.on_deny or "", "on_deny"),
+            complete_at_once=bool(getattr(row, "complete_at_once", True)),
         )
 
     def approvers(self) -> str:
@@ -257,6 +261,7 @@ class RuleSpec:
             "submit": self.submit.texts(),
             "on_approve": [str(f) for f in self.on_approve],
             "on_deny": [str(f) for f in self.on_deny],
+            "complete_at_once": self.complete_at_once,
         }
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-from contracts.status import ConditionStatus, MilestoneStatus, RequiredConditions
+from contracts.required import satisfied
+from contracts.status import ConditionStatus, MilestoneStatus
 
 
 class ApprovalState(StrEnum):
@@ -72,8 +73,7 @@ def milestone_state(status: str, required: str, approvals: Sequence[ApprovalStat
         return None
     if status == MilestoneStatus.COMPLETED:
         return ApprovalState.APPROVED
-    approved = [s == ApprovalState.APPROVED for s in approvals]
-    if all(approved) or (required == RequiredConditions.ONE and any(approved)):
+    if satisfied(required, (s == ApprovalState.APPROVED for s in approvals)):
         return ApprovalState.APPROVED
     if ApprovalState.NOT_APPROVED in approvals:
         return ApprovalState.NOT_APPROVED

@@ -43,12 +43,11 @@ from conditions.approvals.sql import (
     milestone_t,
     prerequisites_met,
     rule_t,
-    status_change_t,
     workflow_t,
 )
 from conditions.approvals.states import NOT_SUBMITTED, Action, ApprovalState, Via, condition_state
 from conditions.approvals.view import MilestoneFilter
-from contracts.audit import ObjectType, Who
+from contracts.audit import ObjectType, Who, change_row, record_changes
 from contracts.errors import RuleViolation
 from contracts.keys import MilestoneKey, get_condition
 from contracts.models import MilestoneCondition
@@ -328,18 +327,17 @@ def _auto_approve(conn: sa.Connection, submissions: Sequence[Submission], who: W
         .where(condition_t.c.id.in_(pks))
         .values(condition_status=ConditionStatus.COMPLETED.value, completed_on=on, completed_by=who.user[:30])
     )
-    conn.execute(
-        status_change_t.insert(),
+    record_changes(
+        conn,
         [
-            {
-                "object_type": ObjectType.CONDITION.value,
-                "object_pk": s.condition_pk,
-                "old_status": ConditionStatus.READY.value,
-                "new_status": ConditionStatus.COMPLETED.value,
-                "changed_at": who.at,
-                "changed_by": who.user[:40],
-                "reason": f"auto-approved on submission ({s.how})",
-            }
+            change_row(
+                ObjectType.CONDITION,
+                s.condition_pk,
+                ConditionStatus.READY,
+                ConditionStatus.COMPLETED,
+                who,
+                f"auto-approved on submission ({s.how})",
+            )
             for s in submissions
         ],
     )

@@ -42,7 +42,8 @@ from conditions.approvals.states import (
     milestone_state,
 )
 from conditions.sql_dates import add_days
-from contracts.status import ConditionStatus, MilestoneStatus, RequiredConditions
+from contracts.required import satisfied_sql
+from contracts.status import ConditionStatus, MilestoneStatus
 
 MilestoneFilter = Callable[[sa.FromClause], sa.ColumnElement[bool]]
 """Which milestones: a predicate over a ``milestone`` table or alias (the engine passes its run's scope)."""
@@ -104,15 +105,15 @@ def _waiting(c: sa.FromClause) -> sa.ColumnElement[bool]:
 
 def approved_sql(m: sa.FromClause) -> sa.ColumnElement[bool]:
     """The milestone's view is Approved (mirrors :func:`milestone_state`)."""
-    has = _approvals_exist(m)
-    by_required = sa.or_(
-        sa.and_(m.c.required_conditions != RequiredConditions.ONE.value, ~_approvals_exist(m, _open)),
-        sa.and_(m.c.required_conditions == RequiredConditions.ONE.value, _approvals_exist(m, _completed)),
+    c = condition_t.alias("ms_prcs_appr_c")
+    r = rule_t.alias("ms_prcs_appr_r")
+    by_required = satisfied_sql(  # over its approvals only: contracts.required, as milestone_state asks
+        m.c.required_conditions,
+        _completed(c),
+        c.join(r, r.c.condition_pk == c.c.id),
+        c.c.milestone_pk == m.c.id,
     )
-    return sa.or_(
-        m.c.status == MilestoneStatus.COMPLETED.value,
-        sa.and_(has, by_required),
-    )
+    return sa.or_(m.c.status == MilestoneStatus.COMPLETED.value, by_required)
 
 
 def submitted_sql(m: sa.FromClause) -> sa.ColumnElement[bool]:

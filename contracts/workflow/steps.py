@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from contracts.models import Milestone
+from contracts.models import Contract, Milestone
 from contracts.status import MilestoneStatus
 from contracts.workflow_models import MilestoneWorkflow
 
@@ -66,4 +67,35 @@ def earlier_open(milestone: sa.FromClause, workflow: sa.FromClause) -> sa.Exists
             m2.c.status.in_(OPEN_STATUSES),
             earlier(w2, sa.func.coalesce(workflow.c.step, 0), sa.func.coalesce(workflow.c.sub_step, 0)),
         )
+        # ``milestone`` may sit two levels up (the engine's step check): without this SQLAlchemy correlates
+        # only the enclosing SELECT's tables and adds ``milestone`` to this FROM, so that an open earlier
+        # step of *any* contract held the milestone back (found by the reference test of issue 15).
+        .correlate_except(m2, w2)
     )
+
+
+def earlier_open_keys(session: Session, milestone_pk: int) -> list[str]:
+    """The Pending or Ready milestones of earlier steps of the milestone's contract, as ``KEY (Status)``
+    (empty when it may complete any time): the words for what :func:`earlier_open` holds back."""
+    m, w = _milestone.alias("ms_prcs_held_m"), _workflow.alias("ms_prcs_held_w")
+    m2, w2 = _milestone.alias("ms_prcs_held_m2"), _workflow.alias("ms_prcs_held_w2")
+    rows = session.execute(
+        sa.select(m2.c.milestone_id, m2.c.milestone_num, m2.c.status, m2.c.contract_pk)
+        .select_from(
+            m.join(w, w.c.milestone_pk == m.c.id)
+            .join(m2, m2.c.contract_pk == m.c.contract_pk)
+            .join(w2, w2.c.milestone_pk == m2.c.id)
+        )
+        .where(
+            m.c.id == milestone_pk,
+            w.c.any_time.is_(False),
+            m2.c.status.in_(OPEN_STATUSES),
+            earlier(w2, w.c.step, w.c.sub_step),
+        )
+        .order_by(w2.c.step, w2.c.sub_step, m2.c.milestone_id, m2.c.milestone_num)
+    ).all()
+    if not rows:
+        return []
+    contract = session.get(Contract, rows[0].contract_pk)
+    assert contract is not None
+    return [f"{contract.key}/{r.milestone_id}/{r.milestone_num} ({r.status})" for r in rows]

@@ -20,8 +20,8 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from contracts.audit import ObjectType, Who
-from contracts.models import Contract, Milestone, MilestoneCondition, StatusChange
+from contracts.audit import ObjectType, Who, change_row, record_changes
+from contracts.models import Contract, Milestone, MilestoneCondition
 from contracts.status import ConditionStatus, ConditionType
 from contracts.workflow.config import UnsetAction
 from contracts.workflow.steps import OPEN_STATUSES, earlier
@@ -93,18 +93,12 @@ def revert_approvals(session: Session, contract_pk: int, action: UnsetAction, wh
         .values(condition_status=ConditionStatus.READY.value, completed_on=None, completed_by=None)
     )
     reason = f"unset action ({action.value}): {_WHY[action]}"
-    conn.execute(
-        sa.insert(StatusChange),
+    record_changes(
+        conn,
         [
-            {
-                "object_type": ObjectType.CONDITION.value,
-                "object_pk": pk,
-                "old_status": ConditionStatus.COMPLETED.value,
-                "new_status": ConditionStatus.READY.value,
-                "changed_at": who.at,
-                "changed_by": who.user[:40],
-                "reason": reason,
-            }
+            change_row(
+                ObjectType.CONDITION, pk, ConditionStatus.COMPLETED, ConditionStatus.READY, who, reason
+            )
             for pk in pks
         ],
     )

@@ -16,7 +16,7 @@ import click
 from conditions.approvals import config, decide, inbox, rules, submit, view
 from conditions.approvals.states import ApprovalState
 from contracts.keys import ContractKey, MilestoneKey, get_contract, get_milestone
-from ms_prcs import workflow_hooks
+from ms_prcs import approvals, workflow_hooks
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.contracts import contract
@@ -78,6 +78,12 @@ def _echo_notes(app: AppContext, notes: list[str]) -> None:
 )
 @click.option("--on-deny", default="", help="Follow-ups after denial (same form).")
 @click.option(
+    "--complete-at-once/--no-complete-at-once",
+    default=True,
+    show_default=True,
+    help="An approval that completes what the milestone needs has the engine complete it at once.",
+)
+@click.option(
     "--remove", is_flag=True, help="Remove the rule: the condition is a plain User Initiated one again."
 )
 @json_option
@@ -95,6 +101,7 @@ def approval_rule(
     modes: tuple[str, ...],
     on_approve: str,
     on_deny: str,
+    complete_at_once: bool,
     remove: bool,
 ) -> None:
     """Set (or --remove) the approver rule of User Initiated condition SEQ, on a milestone template (MS_ID:
@@ -121,6 +128,7 @@ def approval_rule(
             submit=config.SubmitModes.parse(modes),
             on_approve=config.parse_followups(on_approve, "--on-approve"),
             on_deny=config.parse_followups(on_deny, "--on-deny"),
+            complete_at_once=complete_at_once,
         )
         if is_milestone:
             config.set_rule(session, MilestoneKey.parse(target), seq, spec, app.who())
@@ -147,6 +155,8 @@ def describe(spec: config.RuleSpec) -> str:
         parts.append("on approve " + ";".join(str(f) for f in spec.on_approve))
     if spec.on_deny:
         parts.append("on deny " + ";".join(str(f) for f in spec.on_deny))
+    if not spec.complete_at_once:
+        parts.append("the next run completes the milestone")
     return "; ".join(parts)
 
 
@@ -198,17 +208,28 @@ def approval_unsubmit(app: AppContext, key: MilestoneKey, seq: int) -> None:
     is_flag=True,
     help="Save & Complete: approve and close the contract in one go (only on its last open approval).",
 )
+@click.option(
+    "--as-of",
+    type=DATE,
+    help="As-of date of the run that completes the milestone at once (default: today in MS_PRCS_TZ).",
+)
 @json_option
 @pass_app
 def approval_approve(
-    app: AppContext, key: MilestoneKey, seq: int, note: str, complete_contract: bool
+    app: AppContext,
+    key: MilestoneKey,
+    seq: int,
+    note: str,
+    complete_contract: bool,
+    as_of: dt.date | None,
 ) -> None:
-    """Approve (Mark Complete as an eligible approver); the next run completes the milestone. Runs the rule's
-    follow-ups."""
-    with app.session() as session:
-        notes = workflow_hooks.approve(
-            session, key, seq, app.who(), note, complete_contract=complete_contract
-        )
+    """Approve (Mark Complete as an eligible approver) and run the rule's follow-ups; when that completes
+    what the milestone needs, a run completes the milestone at once (unless the rule says
+    --no-complete-at-once)."""
+    outcome = approvals.approve(
+        app.engine, app.settings, key, seq, app.who(), note, complete_contract=complete_contract, as_of=as_of
+    )
+    notes = list(outcome.notes)
     _echo_notes(app, notes)
     done(
         app,
@@ -216,6 +237,7 @@ def approval_approve(
         milestone=str(key),
         seq=seq,
         notes=notes,
+        process_instance=outcome.run.process_instance if outcome.run else None,
     )
 
 

@@ -14,12 +14,13 @@ from dataclasses import replace
 
 import click
 
+from contracts.errors import JobAlreadyRan
 from contracts.keys import ContractKey, MilestoneKey
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import format_table, print_json
 from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, plural
-from ms_prcs.engine import RunControl, RunResult, Severity, process, runlog
+from ms_prcs.engine import RunControl, RunResult, Severity, process
 from ms_prcs.engine.process import ProgressCallback
 from ms_prcs.engine.runlock import LockPolicy
 
@@ -88,18 +89,9 @@ def run_command(
         milestone=milestone,
         dry_run=dry_run,
         job_name=job_name,
+        force=force,
     )
     settings = replace(app.settings, chunk_size=chunk_size) if chunk_size else app.settings
-    if job_name and not force and not dry_run:
-        with app.engine.connect() as conn:
-            previous = runlog.job_done(conn, job_name, control.as_of)
-        if previous is not None:
-            text = runlog.already_ran_text(job_name, control.as_of, previous)
-            if app.json_output:
-                print_json({"process_instance": None, "already_ran": previous, "message": text})
-            else:
-                click.echo(text)
-            return
     if workers > 1 and app.engine.dialect.name != "postgresql":
         click.echo("SQLite has one writer: running with 1 worker", err=True)
         workers = 1
@@ -109,9 +101,16 @@ def run_command(
         if wait or wait_timeout is not None
         else 0.0,
     )
-    with ExitStack() as stack:
-        on_progress = None if app.json_output else _progress_bar(stack)
-        result = process(app.engine, control, settings, on_progress, lock=policy, workers=workers)
+    try:
+        with ExitStack() as stack:
+            on_progress = None if app.json_output else _progress_bar(stack)
+            result = process(app.engine, control, settings, on_progress, lock=policy, workers=workers)
+    except JobAlreadyRan as done:  # not a refusal: the night's work is done (exit 0)
+        if app.json_output:
+            print_json({"process_instance": None, "already_ran": done.process_instance, "message": str(done)})
+        else:
+            click.echo(str(done))
+        return
     if app.json_output:
         print_json(result.to_json())
     else:

@@ -8,20 +8,16 @@ become met within the run, because the as-of date and everything else a conditio
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import sqlalchemy as sa
 
 from conditions import milestone as milestone_condition
-from contracts.audit import ObjectType
-from contracts.models import Contract, Milestone, MilestoneCondition, StatusChange
+from contracts.audit import ObjectType, record_changes_from
+from contracts.models import Contract, Milestone, MilestoneCondition
+from contracts.required import satisfied_sql
 from contracts.sql_hints import plain
-from contracts.status import (
-    ConditionStatus,
-    ConditionType,
-    MilestoneStatus,
-    RequiredConditions,
-)
+from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from contracts.workflow.steps import earlier, earlier_open
 from contracts.workflow_models import MilestoneWorkflow
 from ms_prcs.engine import tables
@@ -32,34 +28,9 @@ from ms_prcs.engine.tables import CHUNK_DONE, DONE, EVALUATED, MET, PASS_MILESTO
 _m = cast(sa.Table, Milestone.__table__)
 _c = cast(sa.Table, MilestoneCondition.__table__)
 _k = cast(sa.Table, Contract.__table__)
-_sc = cast(sa.Table, StatusChange.__table__)
 _w = cast(sa.Table, MilestoneWorkflow.__table__)
 
 _OWN = _c.alias("ms_prcs_c")  # a milestone's own conditions; built once (an alias copies every column)
-
-_AUDIT_COLUMNS = [
-    "object_type",
-    "object_pk",
-    "old_status",
-    "new_status",
-    "changed_at",
-    "changed_by",
-    "reason",
-]
-
-
-def _audit_rows(
-    ctx: RunContext, object_type: ObjectType, pks: sa.ColumnElement[int], old: str, new: str, reason: str
-) -> list[sa.ColumnElement[Any]]:
-    return [
-        sa.literal(object_type.value, sa.String),
-        pks,
-        sa.literal(old, sa.String),
-        sa.literal(new, sa.String),
-        sa.literal(ctx.now, sa.DateTime),
-        sa.literal(ctx.actor, sa.String),
-        sa.literal(reason, sa.Text),
-    ]
 
 
 def complete_conditions(ctx: RunContext, only: ConditionType | None = None) -> int:
@@ -74,18 +45,15 @@ def complete_conditions(ctx: RunContext, only: ConditionType | None = None) -> i
     ).rowcount
     if not changed:
         return 0
-    reason = f"met as of {ctx.as_of}"
-    audit = sa.select(
-        *_audit_rows(
-            ctx,
-            ObjectType.CONDITION,
-            EVALUATED.c.condition_pk,
-            ConditionStatus.READY,
-            ConditionStatus.COMPLETED,
-            reason,
-        )
-    ).where(EVALUATED.c.verdict == MET)
-    conn.execute(_sc.insert().from_select(_AUDIT_COLUMNS, audit))
+    record_changes_from(
+        conn,
+        ObjectType.CONDITION,
+        met,
+        ConditionStatus.READY,
+        ConditionStatus.COMPLETED,
+        ctx.who,
+        f"met as of {ctx.as_of}",
+    )
     if only is not None:
         ctx.tally.conditions[only.value] += int(changed)
         return int(changed)
@@ -113,14 +81,14 @@ def complete_milestones(
     conn = ctx.conn
     c = _OWN
     # One probe per milestone: over its conditions, the least (ALL) or greatest (ONE) of "is Completed" must
-    # be 1; NULL when it has no conditions. Cheaper than NOT EXISTS / EXISTS pairs, notably on PostgreSQL
-    # where each correlated subquery is a separate subplan call.
-    completed = sa.case((c.c.condition_status == ConditionStatus.COMPLETED, 1), else_=0)
-    required = sa.case(
-        (_m.c.required_conditions == RequiredConditions.ALL, sa.func.min(completed)),
-        else_=sa.func.max(completed),
+    # be 1 (contracts.required). Cheaper than NOT EXISTS / EXISTS pairs, notably on PostgreSQL where each
+    # correlated subquery is a separate subplan call.
+    satisfied = satisfied_sql(
+        _m.c.required_conditions,
+        c.c.condition_status == ConditionStatus.COMPLETED,
+        c,
+        c.c.milestone_pk == _m.c.id,
     )
-    satisfied = sa.select(required).where(c.c.milestone_pk == _m.c.id).scalar_subquery() == 1
     rows = sa.select(_m.c.id).where(
         _m.c.id.in_(sa.select(candidates.c.milestone_pk)),
         plain(_m.c.status) == MilestoneStatus.READY,
@@ -139,18 +107,26 @@ def complete_milestones(
         .where(_m.c.id.in_(finished))
         .values(status=MilestoneStatus.COMPLETED, completed_on=ctx.as_of, completed_by_run=ctx.marker)
     )
-    reason = f"required conditions met as of {ctx.as_of}"
-    audit = sa.select(
-        *_audit_rows(
-            ctx,
-            ObjectType.MILESTONE,
-            DONE.c.milestone_pk,
-            MilestoneStatus.READY,
-            MilestoneStatus.COMPLETED,
-            reason,
+    # A condition is never completed after its milestone: a Mark Complete dated after the as-of date of the
+    # run that completes its milestone (a back-dated run) takes the run's as-of date, min(mark date, as-of).
+    conn.execute(
+        _c.update()
+        .where(
+            _c.c.milestone_pk.in_(finished),
+            _c.c.condition_status == ConditionStatus.COMPLETED,
+            _c.c.completed_on > ctx.as_of,
         )
+        .values(completed_on=ctx.as_of)
     )
-    conn.execute(_sc.insert().from_select(_AUDIT_COLUMNS, audit))
+    record_changes_from(
+        conn,
+        ObjectType.MILESTONE,
+        finished,
+        MilestoneStatus.READY,
+        MilestoneStatus.COMPLETED,
+        ctx.who,
+        f"required conditions met as of {ctx.as_of}",
+    )
     conn.execute(CHUNK_DONE.insert().from_select(["milestone_pk"], finished))
     ctx.tally.milestones_completed += int(done)
     return int(done)

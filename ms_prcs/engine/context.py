@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from contracts.audit import Who
 from ms_prcs.engine.control import RunControl, run_actor
 from ms_prcs.engine.runlog import Tally
 from ms_prcs.engine.scope import Scope
@@ -35,6 +36,11 @@ class RunContext:
     @property
     def actor(self) -> str:
         return run_actor(self.process_instance)
+
+    @property
+    def who(self) -> Who:
+        """The run as the actor of its StatusChange rows, at the current chunk's time."""
+        return Who(self.actor, self.now)
 
     @property
     def dry_run(self) -> bool:

@@ -48,6 +48,13 @@ class RunControl:
     dry_run: bool = False
     trigger: str = "manual"
     job_name: str | None = None
+    force: bool = False
+    reach: str = "milestone"
+    """With ``milestone``: the milestone alone (``milestone``), with what it waits on (``waited-on``: the
+    explanation's dry run) or with what its completion frees (``freed``: an approval's own run); see
+    :mod:`ms_prcs.engine.reach`."""
+    """With ``job_name``: run although the job already ran for this as-of date (else the run refuses with
+    :class:`~contracts.errors.JobAlreadyRan`, decided once it holds the run lock)."""
 
     def __post_init__(self) -> None:
         # One spelling per unit (``us001`` is US001), so the run log and the run lock agree on it.

@@ -8,16 +8,17 @@ load, a date cleared while Pending, a direct insert), and the engine must neithe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import cast
 
 import sqlalchemy as sa
 
 from conditions import milestone as milestone_condition
 from conditions import registry
+from conditions.cycles import closed_walk, cyclic_components
 from contracts.models import Contract, Milestone, MilestoneCondition
+from contracts.required import satisfied_sql
 from contracts.sql_hints import plain
-from contracts.status import ConditionStatus, ConditionType, MilestoneStatus, RequiredConditions
+from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import RunMessage, Severity
 from ms_prcs.engine.tables import BLOCKED_CONDITIONS
@@ -36,12 +37,16 @@ def blocked_warnings(ctx: RunContext) -> list[RunMessage]:
     c2 = _c.alias("ms_prcs_other")
     ref = _m.alias("ms_prcs_ref")
     ref_k = _k.alias("ms_prcs_ref_k")
-    something_else = sa.exists(
-        sa.select(sa.literal(1)).where(
-            c2.c.milestone_pk == _m.c.id,
-            plain(c2.c.condition_status) == ConditionStatus.READY,
+    # It can still complete when its required conditions hold over "Completed, or Ready and not blocked"
+    # (contracts.required: ALL, any blocked one stops it; ONE, only all of them blocked do).
+    can_complete = satisfied_sql(
+        _m.c.required_conditions,
+        sa.or_(
+            c2.c.condition_status == ConditionStatus.COMPLETED,
             c2.c.id.not_in(sa.select(BLOCKED_CONDITIONS.c.condition_pk)),
-        )
+        ),
+        c2,
+        c2.c.milestone_pk == _m.c.id,
     )
     rows = ctx.conn.execute(
         sa.select(
@@ -69,7 +74,7 @@ def blocked_warnings(ctx: RunContext) -> list[RunMessage]:
         )
         .where(
             plain(_m.c.status) == MilestoneStatus.READY,
-            sa.or_(_m.c.required_conditions == RequiredConditions.ALL, ~something_else),
+            ~can_complete,
         )
         .order_by(_m.c.id, _c.c.condition_seq)
     ).all()
@@ -153,9 +158,7 @@ def cycle_warnings(ctx: RunContext) -> list[RunMessage]:
     graph: dict[int, list[int]] = {}
     for src, dst in edges:
         graph.setdefault(int(src), []).append(int(dst))
-    cycles = [
-        sorted(scc) for scc in strongly_connected(graph) if len(scc) > 1 or scc[0] in graph.get(scc[0], ())
-    ]
+    cycles = cyclic_components(graph)
     if not cycles:
         return []
     members = sorted({pk for cycle in cycles for pk in cycle})
@@ -169,7 +172,7 @@ def cycle_warnings(ctx: RunContext) -> list[RunMessage]:
     }
     messages = []
     for cycle in sorted(cycles):
-        path = _loop(graph, cycle)
+        path = closed_walk(graph, cycle)
         messages.append(
             RunMessage(
                 Severity.WARNING,
@@ -179,63 +182,3 @@ def cycle_warnings(ctx: RunContext) -> list[RunMessage]:
             )
         )
     return messages
-
-
-def _loop(graph: dict[int, list[int]], component: list[int]) -> list[int]:
-    """A closed walk through ``component`` from its smallest member, for the message."""
-    inside = set(component)
-    start = component[0]
-    path, seen, node = [start], {start}, start
-    while True:
-        nxt = min(n for n in graph[node] if n in inside)
-        if nxt in seen:
-            return path[path.index(nxt) :] + [nxt]
-        path.append(nxt)
-        seen.add(nxt)
-        node = nxt
-
-
-def strongly_connected(graph: dict[int, list[int]]) -> Iterator[list[int]]:
-    """Tarjan's algorithm, iterative (chains can be longer than Python's recursion limit)."""
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    stack: list[int] = []
-    on_stack: set[int] = set()
-    counter = 0
-    for root in graph:
-        if root in index:
-            continue
-        work: list[tuple[int, Iterator[int]]] = [(root, iter(graph.get(root, ())))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, successors = work[-1]
-            advanced = False
-            for nxt in successors:
-                if nxt not in index:
-                    index[nxt] = low[nxt] = counter
-                    counter += 1
-                    stack.append(nxt)
-                    on_stack.add(nxt)
-                    work.append((nxt, iter(graph.get(nxt, ()))))
-                    advanced = True
-                    break
-                if nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                yield component

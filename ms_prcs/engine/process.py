@@ -21,6 +21,8 @@ import sqlalchemy as sa
 
 from billing_plans.feed import publish_completions, publish_date_events
 from billing_plans.holds import release_one_cycle
+from contracts.audit import audit_clock
+from contracts.errors import JobAlreadyRan
 from contracts.models import Milestone
 from contracts.status import MilestoneStatus
 from ms_prcs.engine import complete, deadlines, evaluate, findings, runlock, runlog, tables
@@ -39,8 +41,8 @@ DEFAULT_MAX_PASSES = 1000
 
 
 def utc_now() -> dt.datetime:
-    """Naive UTC to the second, as the schema's timestamp columns store it and people read it."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    """Naive UTC to the second: the audit trail's one clock (:func:`contracts.audit.audit_clock`)."""
+    return audit_clock()
 
 
 def process(
@@ -63,7 +65,8 @@ def process(
 
     A real run first takes the run lock for its scope (:mod:`ms_prcs.engine.runlock`; ``lock`` says how
     long to wait, default: refuse at once with :class:`~contracts.errors.RunLocked`) and releases it at the
-    end. ``should_stop`` is asked between chunks: when it says so, the run ends ``Stopped`` after the chunk
+    end. A run of a job (``control.job_name``) that already ran for its as-of date raises
+    :class:`~contracts.errors.JobAlreadyRan` once it holds the lock, unless ``control.force``. ``should_stop`` is asked between chunks: when it says so, the run ends ``Stopped`` after the chunk
     it just committed. ``workers`` > 1 splits the scope over processes on PostgreSQL
     (:mod:`ms_prcs.engine.workers`); other databases run with one. ``sql`` is for tests: SQL statements
     of their own making (:meth:`SqlStatements.trust` lets one past the parser, to test the other fences);
@@ -91,7 +94,12 @@ def process(
             units = runlock.units_to_lock(conn, scope.lock_units())
         policy = lock or runlock.LockPolicy(settings.heartbeat_limit_s)
         process_instance = runlock.acquire(
-            conn, units, lambda c: runlog.start(c, control, now()), policy, now
+            conn,
+            units,
+            lambda c: runlog.start(c, control, now()),
+            policy,
+            now,
+            when_locked=_once_a_night(control),
         )
         outcome: Outcome | None = None
         try:
@@ -126,6 +134,21 @@ def process(
         finally:
             runlock.release(conn, process_instance)
         return _result(ctx, started, ctx.now, outcome)
+
+
+def _once_a_night(control: RunControl) -> Callable[[sa.Connection], None] | None:
+    """A job's night is done once: checked under the run lock, in the transaction that takes it, so it sees
+    every run of the job that held the lock before, and of two runs started together only one runs."""
+    job_name = control.job_name
+    if job_name is None or control.force:
+        return None
+
+    def check(conn: sa.Connection) -> None:
+        previous = runlog.job_done(conn, job_name, control.as_of)
+        if previous is not None:
+            raise JobAlreadyRan(job_name, control.as_of.isoformat(), previous)
+
+    return check
 
 
 def _note_stop(ctx: RunContext) -> None:

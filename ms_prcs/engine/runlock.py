@@ -121,10 +121,15 @@ def acquire(
     *,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    when_locked: Callable[[sa.Connection], None] | None = None,
 ) -> int:
     """Record the run (``start_run`` inserts its row and returns its process instance) and lock ``units``,
     in one transaction; returns the process instance. Takes over dead holders; refuses live ones with
-    :class:`RunLocked` after waiting as ``policy`` says. ``conn`` must not be in a transaction."""
+    :class:`RunLocked` after waiting as ``policy`` says. ``conn`` must not be in a transaction.
+
+    ``when_locked`` runs in that same transaction once the lock rows are in: a check that must see every run
+    that held the lock before (the once-a-night check of a job). When it raises, the transaction rolls back
+    whole (no run row, no lock) and the error propagates."""
     deadline = monotonic() + policy.wait_s
     while True:
         at = now()
@@ -132,6 +137,8 @@ def acquire(
             with conn.begin():
                 process_instance = start_run(conn)
                 _insert(conn, process_instance, units, at)
+                if when_locked is not None:
+                    when_locked(conn)
             return process_instance
         except IntegrityError:
             pass  # someone holds one of the units: the whole transaction rolled back, our run row too
@@ -139,7 +146,7 @@ def acquire(
             holders = _holders(conn, units)
         dead = {h.process_instance: h for h in holders if h.death(at, policy.heartbeat_limit_s)}
         if dead:
-            taken = _take_over(conn, list(dead.values()), units, start_run, policy, at)
+            taken = _take_over(conn, list(dead.values()), units, start_run, policy, at, when_locked)
             if taken is not None:
                 return taken
             continue  # someone else took over first, or a unit was locked meanwhile: look again
@@ -164,6 +171,7 @@ def _take_over(
     start_run: Callable[[sa.Connection], int],
     policy: LockPolicy,
     at: dt.datetime,
+    when_locked: Callable[[sa.Connection], None] | None = None,
 ) -> int | None:
     """One transaction: our run row, the dead runs marked Died (each with a message naming our run), their
     lock rows deleted, ours inserted. Returns our process instance, or None if a race undid it (rolled back)."""
@@ -198,6 +206,8 @@ def _take_over(
                     process_instance,
                 )
             _insert(conn, process_instance, units, at)
+            if when_locked is not None:
+                when_locked(conn)
     except IntegrityError:
         return None
     return process_instance

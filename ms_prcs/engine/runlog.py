@@ -153,10 +153,6 @@ def job_done(conn: sa.Connection, job_name: str, as_of: dt.date) -> int | None:
     return None if found is None else int(found)
 
 
-def already_ran_text(job_name: str, as_of: dt.date, process_instance: int) -> str:
-    return f"job {job_name} already ran for {as_of} in run {process_instance}; use --force to run again"
-
-
 # --- the process monitor ------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from contracts.errors import NotFound
 from contracts.models import BusinessUnit, Contract, Milestone, ProcessRun
 from ms_prcs.engine.control import RunControl
+from ms_prcs.engine.reach import Reach, closure
 
 _contract = cast(sa.Table, Contract.__table__)
 _milestone = cast(sa.Table, Milestone.__table__)
@@ -28,6 +29,8 @@ class Scope:
     business_units: tuple[str, ...] = ()
     contract_pk: int | None = None
     milestone_pk: int | None = None
+    milestone_pks: tuple[int, ...] | None = None
+    """The milestone and what it reaches (``RunControl.reach``), when that is more than the milestone."""
     contract_range: tuple[int, int] | None = None
     """Contract ids ``lo..hi`` (inclusive): one worker's share of a large business unit (``--workers``)."""
     chunk_locks: bool = True
@@ -37,7 +40,9 @@ class Scope:
     def predicate(self, m: sa.FromClause) -> sa.ColumnElement[bool]:
         """A filter on a ``milestone`` table or alias ``m``."""
         terms: list[sa.ColumnElement[bool]] = []
-        if self.milestone_pk is not None:
+        if self.milestone_pks is not None:
+            terms.append(m.c.id.in_(self.milestone_pks))
+        elif self.milestone_pk is not None:
             terms.append(m.c.id == self.milestone_pk)
         if self.contract_pk is not None:
             terms.append(m.c.contract_pk == self.contract_pk)
@@ -83,7 +88,22 @@ def resolve(conn: sa.Connection, control: RunControl) -> Scope:
             raise NotFound("milestone", str(key))
     if not units and contract_key is not None:
         units = (contract_key.business_unit,)  # a narrower scope still only writes to its business unit
-    return Scope(units, contract_pk, milestone_pk)
+    pks = None
+    if milestone_pk is not None and control.reach != Reach.MILESTONE:
+        pks = closure(conn, int(milestone_pk), Reach(control.reach))
+        if not control.business_units:  # lock (and write to) every unit the closure spans
+            units = tuple(
+                sorted(
+                    set(
+                        conn.scalars(
+                            sa.select(_contract.c.business_unit)
+                            .join(_milestone, _milestone.c.contract_pk == _contract.c.id)
+                            .where(_milestone.c.id.in_(pks))
+                        )
+                    )
+                )
+            )
+    return Scope(units, contract_pk, milestone_pk, pks)
 
 
 def _contract_pk(conn: sa.Connection, business_unit: str, contract_num: str) -> int:

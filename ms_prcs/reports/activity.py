@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy import Date, DateTime, String, bindparam
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from conditions.approvals.sql import contract_t, milestone_t, status_change_t
+from conditions.approvals.view import deadlines
 from contracts.status import MilestoneStatus
 from ms_prcs.reports.queries import run_query
 from ms_prcs.reports.scope import SCOPE_BINDS, ChartSpec, ReportScope, ReportTable, check_scope, days_between
@@ -35,8 +38,14 @@ COLUMNS = (
     *(s.value.lower() for s in STATUSES),
     "total",
     "past_due",
+    "past_due_estimated",
+    "past_due_ready_by",
+    "past_due_complete_by",
     "longest_ready_days",
 )
+PAST_DUE_REASONS = ("past_due_estimated", "past_due_ready_by", "past_due_complete_by")
+"""Why milestones are Past Due, counted apart (one milestone can have several reasons; ``past_due`` counts it
+once): its estimated completion date, its ready-by deadline, its complete-by deadline."""
 BOTTLENECK_COLUMNS = ("milestone", "descr", "ready_since", "days_ready", "est_completion_date", "past_due")
 
 _BINDS = (*SCOPE_BINDS, bindparam("open_statuses", type_=String(), expanding=True))
@@ -62,7 +71,7 @@ class ActivityReport:
 
     def totals(self) -> Mapping[str, Any]:
         """Every count column summed over the milestone ids."""
-        counted = [s.value.lower() for s in STATUSES] + ["total", "past_due"]
+        counted = [s.value.lower() for s in STATUSES] + ["total", "past_due", *PAST_DUE_REASONS]
         return {c: int(self.by_milestone[c].sum()) for c in counted}
 
     def chart(self) -> ChartSpec:
@@ -95,12 +104,54 @@ def activity_report(session: Session, scope: ReportScope, top: int = 5) -> Activ
         binds=_BINDS,
         columns=_BOTTLENECK_COLUMNS,
     )
+    late = _past_due(session, scope)
     return ActivityReport(
-        scope=scope, by_milestone=_by_milestone(counts, scope), bottlenecks=_bottlenecks(waiting, scope)
+        scope=scope, by_milestone=_by_milestone(counts, late, scope), bottlenecks=_bottlenecks(waiting, scope)
     )
 
 
-def _by_milestone(counts: pd.DataFrame, scope: ReportScope) -> pd.DataFrame:
+def _past_due(session: Session, scope: ReportScope) -> pd.DataFrame:
+    """Per open milestone in scope: Past Due by the approval view's rule (ready-by and complete-by,
+    :func:`conditions.approvals.view.deadlines`, the statement the runs' warnings and ``approval list
+    --past-due`` read) or by its estimated completion date, each reason apart."""
+    m, k = milestone_t, contract_t
+    dl = deadlines(scope.as_of, lambda _m: sa.true(), late_only=False).subquery("ms_prcs_dl")
+    day = sa.literal(scope.as_of, sa.Date)
+    where: list[sa.ColumnElement[bool]] = [m.c.status.in_([s.value for s in OPEN_STATUSES])]
+    if scope.business_units:
+        where.append(k.c.business_unit.in_(scope.business_units))
+    if scope.windowed:
+        params = scope.params()
+        w = status_change_t.alias("ms_prcs_window")
+        where.append(
+            sa.exists(
+                sa.select(sa.literal(1)).where(
+                    w.c.object_type == params["object_type"],
+                    w.c.object_pk == m.c.id,
+                    w.c.changed_at >= params["window_start"],
+                    w.c.changed_at < params["window_end"],
+                )
+            )
+        )
+    rows = session.execute(
+        sa.select(
+            m.c.milestone_id,
+            m.c.status,
+            sa.case((m.c.est_completion_date < day, 1), else_=0).label("past_due_estimated"),
+            sa.case((dl.c.ready_late, 1), else_=0).label("past_due_ready_by"),
+            sa.case((dl.c.complete_late, 1), else_=0).label("past_due_complete_by"),
+        )
+        .select_from(m.join(k, k.c.id == m.c.contract_pk).outerjoin(dl, dl.c.milestone_pk == m.c.id))
+        .where(*where)
+    ).all()
+    frame = pd.DataFrame.from_records(
+        [tuple(r) for r in rows], columns=["milestone_id", "status", *PAST_DUE_REASONS]
+    )
+    frame["past_due"] = frame[list(PAST_DUE_REASONS)].max(axis=1) if len(frame) else []
+    return frame
+
+
+def _by_milestone(counts: pd.DataFrame, late: pd.DataFrame, scope: ReportScope) -> pd.DataFrame:
     if counts.empty:
         return pd.DataFrame({c: [] for c in COLUMNS})
     grouped = counts.groupby("milestone_id", sort=True)
@@ -112,11 +163,13 @@ def _by_milestone(counts: pd.DataFrame, scope: ReportScope) -> pd.DataFrame:
     for status in STATUSES:
         frame[status.value.lower()] = per_status.get(status.value, 0)
     frame["total"] = grouped["milestones"].sum()
-    frame["past_due"] = grouped["past_due"].sum()
+    per_id = late.groupby("milestone_id")[["past_due", *PAST_DUE_REASONS]].sum()
+    for column in ("past_due", *PAST_DUE_REASONS):
+        frame[column] = per_id[column].reindex(frame.index, fill_value=0) if len(per_id) else 0
     oldest = grouped["oldest_ready_since"].min()
     frame["longest_ready_days"] = days_between(oldest, scope.clock).round(2)
     frame = frame.reset_index()
-    ints = [*(s.value.lower() for s in STATUSES), "total", "past_due"]
+    ints = [*(s.value.lower() for s in STATUSES), "total", "past_due", *PAST_DUE_REASONS]
     frame[ints] = frame[ints].astype(int)
     return frame[list(COLUMNS)]
 

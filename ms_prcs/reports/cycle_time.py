@@ -2,8 +2,8 @@
 
 How a milestone's time in a status is measured:
 
-- Its status_change rows are ordered by ``changed_at`` (then ``id``). Each move into a measured status
-  starts a stay that ends at the milestone's next move, whatever that is (Ready -> Pending ends a Ready stay
+- Its status_change rows are read in their sequence, ``id`` (never ``changed_at``, which ties within a
+  second when a run completes a milestone just set Ready). Each move into a measured status starts a stay that ends at the milestone's next move, whatever that is (Ready -> Pending ends a Ready stay
   and starts a Pending one; the engine's move to Completed, or a cancellation, ends the last stay).
 - **Open stays are included**: a milestone still in the status runs up to the scope's clock, the end of the
   as-of day; the ``open`` column counts the milestones with such a stay.

@@ -21,7 +21,17 @@ from tests.conftest import CliInvoke
 
 
 def test_approvers_by_system_role_team_role_and_name(world: CliInvoke, engine: Engine) -> None:
-    key = approval_milestone(world, "MS100", "--role", "FIN", "--team-role", "Controller", "--user", "dave")
+    key = approval_milestone(
+        world,
+        "MS100",
+        "--no-complete-at-once",
+        "--role",
+        "FIN",
+        "--team-role",
+        "Controller",
+        "--user",
+        "dave",
+    )
     ok(world, "contract", "team", "add", K1000, "erin", "Controller")
     ok(world, "approval", "submit", key, "1", user="erin")
     assert refused(world, "approval", "approve", key, "1", user="carol") == (
@@ -36,7 +46,9 @@ def test_approvers_by_system_role_team_role_and_name(world: CliInvoke, engine: E
         ok(world, "approval", "unapprove", key, "1", user=approver)
     # a team role counts on its own contract only: erin is no Controller of another contract
     ok(world, "contract", "add", "US001/K2000")
-    other = approval_milestone(world, "MS100", "--team-role", "Controller", contract="US001/K2000")
+    other = approval_milestone(
+        world, "MS100", "--no-complete-at-once", "--team-role", "Controller", contract="US001/K2000"
+    )
     ok(world, "approval", "submit", other, "1")
     assert refused(world, "approval", "approve", other, "1", user="erin") == (
         f"approval of condition 1 of milestone {other}: user erin is not allowed:"

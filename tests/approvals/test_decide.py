@@ -72,9 +72,17 @@ def test_notes_required_on_approve_and_on_deny(world: CliInvoke, engine: Engine)
 
 def test_follow_ups_after_approval_run_in_order(world: CliInvoke, engine: Engine) -> None:
     first = approval_milestone(
-        world, "MS100", "--role", "FIN", "--on-approve", "contract_status=Active;notify=assignee"
+        world,
+        "MS100",
+        "--no-complete-at-once",
+        "--role",
+        "FIN",
+        "--on-approve",
+        "contract_status=Active;notify=assignee",
     )
-    second = approval_milestone(world, "MS200", "--role", "FIN", "--on-approve", "event_ready;notify=dave")
+    second = approval_milestone(
+        world, "MS200", "--no-complete-at-once", "--role", "FIN", "--on-approve", "event_ready;notify=dave"
+    )
     ok(world, "milestone", "assign", first, "alice")
     for key in (first, second):
         ok(world, "approval", "submit", key, "1")
@@ -112,7 +120,13 @@ def test_follow_ups_are_skipped_with_a_message_when_the_approver_lacks_the_right
     world: CliInvoke, engine: Engine
 ) -> None:
     key = approval_milestone(
-        world, "MS100", "--role", "FIN", "--on-approve", "contract_status=Active;event_ready;notify=assignee"
+        world,
+        "MS100",
+        "--no-complete-at-once",
+        "--role",
+        "FIN",
+        "--on-approve",
+        "contract_status=Active;event_ready;notify=assignee",
     )
     ok(world, "contract", "team", "add", K1000, "alice", "Project Manager")
     ok(world, "approval", "submit", key, "1", user="alice")
@@ -144,8 +158,8 @@ def test_follow_ups_after_a_denial(world: CliInvoke, engine: Engine) -> None:
 
 
 def test_save_and_complete_approves_and_closes_the_contract(world: CliInvoke, engine: Engine) -> None:
-    first = approval_milestone(world, "MS100", "--role", "FIN")
-    last = approval_milestone(world, "MS200", "--role", "FIN")
+    first = approval_milestone(world, "MS100", "--no-complete-at-once", "--role", "FIN")
+    last = approval_milestone(world, "MS200", "--no-complete-at-once", "--role", "FIN")
     ok(world, "contract", "status", K1000, "active")
     for key in (first, last):
         ok(world, "approval", "submit", key, "1")

@@ -75,7 +75,7 @@ def test_default_status_approved_auto_approves_and_an_approver_may_unapprove(
 def test_submitted_by_a_person_who_may_edit_with_undo_until_acted_on(
     world: CliInvoke, engine: Engine
 ) -> None:
-    key = approval_milestone(world, "MS100", "--role", "FIN")
+    key = approval_milestone(world, "MS100", "--no-complete-at-once", "--role", "FIN")
     ok(world, "contract", "team", "add", K1000, "alice", "Project Manager")
     assert refused(world, "approval", "submit", key, "1", user="carol") == (
         f"contract {K1000}: user carol is not allowed: submit the approval of condition 1 of milestone {key}:"
@@ -174,7 +174,9 @@ def test_submitted_when_the_contract_reaches_a_status(world: CliInvoke, engine: 
 def test_a_decision_submits_what_the_modes_call_for_without_waiting_for_a_run(
     world: CliInvoke, engine: Engine
 ) -> None:
-    key = approval_milestone(world, "MS100", "--role", "FIN", "--submit", "status=Active")
+    key = approval_milestone(
+        world, "MS100", "--no-complete-at-once", "--role", "FIN", "--submit", "status=Active"
+    )
     # the status changes behind the hooks' back (another program, a SQL script): nothing submits it yet ...
     with Session(engine) as session, session.begin():
         admin.set_contract_status(session, ContractKey.parse(K1000), ContractStatus.ACTIVE, Who.now("etl"))
@@ -188,9 +190,11 @@ def test_a_decision_submits_what_the_modes_call_for_without_waiting_for_a_run(
 
 
 def test_submitted_when_previous_milestones_are_completed(world: CliInvoke, engine: Engine) -> None:
-    first = approval_milestone(world, "MS100", "--role", "FIN", ready=False)
-    second = approval_milestone(world, "MS200", "--role", "LEGAL", "--submit", "steps", ready=False)
-    anytime = approval_milestone(world, "MS300", "--role", "LEGAL", ready=False)
+    first = approval_milestone(world, "MS100", "--no-complete-at-once", "--role", "FIN", ready=False)
+    second = approval_milestone(
+        world, "MS200", "--no-complete-at-once", "--role", "LEGAL", "--submit", "steps", ready=False
+    )
+    anytime = approval_milestone(world, "MS300", "--no-complete-at-once", "--role", "LEGAL", ready=False)
     set_workflow(engine, first, step=1)
     set_workflow(engine, second, step=2)
     set_workflow(engine, anytime, step=2, any_time=True)
@@ -199,7 +203,7 @@ def test_submitted_when_previous_milestones_are_completed(world: CliInvoke, engi
     ok(world, "run", "--as-of", "2026-03-01")
     assert view_of(world, second) == "Not Ready for Approval"
     # a person may not submit a later step early, unless the milestone may be submitted any time
-    manual_later = approval_milestone(world, "MS400", "--role", "LEGAL")
+    manual_later = approval_milestone(world, "MS400", "--no-complete-at-once", "--role", "LEGAL")
     set_workflow(engine, manual_later, step=3)
     assert refused(world, "approval", "submit", manual_later, "1") == (
         f"approval of condition 1 of milestone {manual_later}: cannot be submitted before the earlier steps are"

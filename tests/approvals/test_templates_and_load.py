@@ -108,6 +108,7 @@ DOCUMENT: dict[str, Any] = {
             "note_on_approve": True,
             "submit": ["manual", "attr=Priority:High"],
             "on_approve": "notify=assignee",
+            "complete_at_once": False,
         }
     ],
     "milestone_assignments": [{"milestone": "US001/K1000/MS200/1", "user": "alice"}],
@@ -164,7 +165,7 @@ def test_a_bad_approval_entry_refuses_the_whole_file(cli: CliInvoke, engine: Eng
     document["approval_rules"] = [{"milestone": "US001/K1000/MS200/1", "seq": 1, "approvers": ["dave"]}]
     assert refused(cli, "load", str(write(tmp_path, document)), code=2).endswith(
         "approval_rules[0].approvers: unknown key (known: milestone, seq, roles, team_roles, users, note_on_approve,"
-        " note_on_deny, auto_approve, submit, on_approve, on_deny)"
+        " note_on_deny, auto_approve, submit, on_approve, on_deny, complete_at_once)"
     )
     document["approval_rules"] = [{"milestone": "US001/K1000/MS100/1", "seq": 1, "roles": ["NOPE"]}]
     assert refused(cli, "load", str(write(tmp_path, document)), code=2) == (

@@ -36,6 +36,9 @@ def test_counts_by_status_past_due_and_longest_ready(report_db: Session, scope: 
             "cancelled": 0,
             "total": 3,
             "past_due": 1,
+            "past_due_estimated": 1,
+            "past_due_ready_by": 0,
+            "past_due_complete_by": 0,
             "longest_ready_days": 9.5,
         },
         {
@@ -47,6 +50,9 @@ def test_counts_by_status_past_due_and_longest_ready(report_db: Session, scope: 
             "cancelled": 1,
             "total": 2,
             "past_due": 1,
+            "past_due_estimated": 1,
+            "past_due_ready_by": 0,
+            "past_due_complete_by": 0,
             "longest_ready_days": 9.0,
         },
     ]
@@ -57,6 +63,9 @@ def test_counts_by_status_past_due_and_longest_ready(report_db: Session, scope: 
         "cancelled": 1,
         "total": 5,
         "past_due": 2,
+        "past_due_estimated": 2,
+        "past_due_ready_by": 0,
+        "past_due_complete_by": 0,
     }
 
 
@@ -83,6 +92,9 @@ def test_business_unit_scope(report_db: Session) -> None:
         "cancelled": 0,
         "total": 2,
         "past_due": 0,
+        "past_due_estimated": 0,
+        "past_due_ready_by": 0,
+        "past_due_complete_by": 0,
         "longest_ready_days": None,
     }
     assert report.totals()["total"] == 4

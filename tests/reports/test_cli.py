@@ -20,10 +20,10 @@ Activity by Milestone
 as of 2025-03-10; business units: all
 
 Milestones by status
-milestone_id  descr          pending  ready  completed  cancelled  total  past_due  longest_ready_days
-------------  -------------  -------  -----  ---------  ---------  -----  --------  ------------------
-MS001         Design review        1      1          1          0      3         1                9.50
-MS002         Delivery             0      1          0          1      2         1                9.00
+milestone_id  descr          pending  ready  completed  cancelled  total  past_due  past_due_estimated  past_due_ready_by  past_due_complete_by  longest_ready_days
+------------  -------------  -------  -----  ---------  ---------  -----  --------  ------------------  -----------------  --------------------  ------------------
+MS001         Design review        1      1          1          0      3         1                   1                  0                     0                9.50
+MS002         Delivery             0      1          0          1      2         1                   1                  0                     0                9.00
 
 Bottlenecks (Ready longest)
 milestone         descr               ready_since          days_ready  est_completion_date  past_due
@@ -31,7 +31,7 @@ milestone         descr               ready_since          days_ready  est_compl
 CA001/K3/MS001/1  Design review       2025-03-01 12:00:00        9.50  2025-03-09           yes
 US001/K1/MS002/1  Hardware delivered  2025-03-02 00:00:00        9.00  2025-03-05           yes
 
-Totals: pending 1, ready 2, completed 1, cancelled 1, total 5, past_due 2
+Totals: pending 1, ready 2, completed 1, cancelled 1, total 5, past_due 2, past_due_estimated 2, past_due_ready_by 0, past_due_complete_by 0
 """
 
 
