@@ -233,7 +233,8 @@ def _milestone_rows(milestone_ids: Select[Any], stamp: _Stamp) -> Select[Any]:
         .join_from(Milestone, Contract, Milestone.contract_pk == Contract.id)
         .where(
             Milestone.id.in_(milestone_ids),
-            plain(Milestone.status.expression) == MilestoneStatus.COMPLETED,  # driven by the ids, not the status index
+            plain(Milestone.status.expression)
+            == MilestoneStatus.COMPLETED,  # driven by the ids, not the status index
             _not_published(dedupe),
         )
         .order_by(Milestone.id)

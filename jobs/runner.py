@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from contracts.errors import RunLocked
 from contracts.keys import ContractKey, MilestoneKey
 from jobs.config import JobSpec
-from ms_prcs.db import make_engine
+from ms_prcs.db import SchemaMismatch, check_schema, make_engine
 from ms_prcs.engine import Outcome, RunControl, RunResult, process, runlog
 from ms_prcs.settings import Settings
 
@@ -90,8 +90,9 @@ def _run(
             log.info(runlog.already_ran_text(spec.name, as_of, previous))
             return None
     try:
+        check_schema(engine)
         result = process(engine, job_control(spec, as_of), settings, should_stop=should_stop)
-    except RunLocked as exc:
+    except (RunLocked, SchemaMismatch) as exc:
         log.error("job %s: %s", spec.name, exc)
         return None
     log.info(

@@ -19,6 +19,7 @@ import click
 from contracts.errors import InvalidInput
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, pass_app
+from ms_prcs.cli.params import whole
 
 DEFAULT_JOB_NAME = "nightly"
 
@@ -26,7 +27,7 @@ DEFAULT_JOB_NAME = "nightly"
 @main.command("schedule")
 @click.option("--at", "at_text", metavar="HH:MM", help="Run every night at this wall-clock time.")
 @click.option("--tz", help="Time zone of --at and of the as-of date (default: MS_PRCS_TZ).")
-@click.option("--every-minutes", type=click.IntRange(min=1), help="Run every N minutes instead of nightly.")
+@click.option("--every-minutes", type=whole(1), help="Run every N minutes instead of nightly.")
 @click.option(
     "--bu", "business_units", multiple=True, metavar="BU", help="Business unit (repeat for several)."
 )
