@@ -46,20 +46,33 @@ def column_length(column: InstrumentedAttribute[Any] | sa.Column[Any]) -> int | 
     return getattr(col.type, "length", None)
 
 
+def text_problem(text: str, max_length: int | None, *, required: bool = True) -> str | None:
+    """What is wrong with ``text`` (already stripped) for a column of ``max_length``, or ``None``."""
+    if required and not text:
+        return "must not be empty"
+    limit = MAX_TEXT if max_length is None else max_length
+    if len(text) > limit:
+        return f"at most {limit} characters, got {len(text)}"
+    return None
+
+
 def check_text(value: str, field: str, max_length: int | None, *, required: bool = True) -> str:
     """``value`` stripped; refused when blank (if ``required``) or longer than ``max_length``."""
     text = value.strip()
-    if required and not text:
-        raise InvalidInput(f"{field} {excerpt(value)}: must not be empty")
-    limit = MAX_TEXT if max_length is None else max_length
-    if len(text) > limit:
-        raise InvalidInput(f"{field} {excerpt(value)}: at most {limit} characters")
+    if problem := text_problem(text, max_length, required=required):
+        raise InvalidInput(f"{field} {excerpt(value)}: {problem}")
     return text
 
 
-def check_int(value: int, field: str, minimum: int = 0, maximum: int = INT32_MAX) -> int:
+def int_problem(value: int, minimum: int = 0, maximum: int = INT32_MAX) -> str | None:
     if not minimum <= value <= maximum:
-        raise InvalidInput(f"{field} {excerpt(value)}: must be from {minimum} to {maximum}")
+        return f"must be from {minimum} to {maximum}, got {excerpt(value)}"
+    return None
+
+
+def check_int(value: int, field: str, minimum: int = 0, maximum: int = INT32_MAX) -> int:
+    if problem := int_problem(value, minimum, maximum):
+        raise InvalidInput(f"{field}: {problem}")
     return value
 
 
@@ -68,17 +81,35 @@ AMOUNT_DIGITS, AMOUNT_PLACES = 15, 2
 AMOUNT_MAX = Decimal(10) ** (AMOUNT_DIGITS - AMOUNT_PLACES) - Decimal("0.01")
 
 
-def check_amount(value: Decimal, field: str, *, credits: bool = False) -> Decimal:
-    """An amount of money: finite, at most 2 decimal places, at most :data:`AMOUNT_MAX` in size, and more
-    than 0 unless ``credits`` (a contract line may be a credit, an event or a threshold may not)."""
+def amount_problem(value: Decimal, *, credits: bool = False) -> str | None:
+    """An amount of money is finite, has at most 2 decimal places, is at most :data:`AMOUNT_MAX` in size,
+    and is more than 0 unless ``credits`` (a contract line may be a credit; an event, a threshold not)."""
     if not value.is_finite():
-        raise InvalidInput(f"{field} {excerpt(str(value))}: must be a number (e.g. 12000.00)")
-    if int(value.as_tuple().exponent) < -AMOUNT_PLACES and value != value.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{field} {excerpt(str(value))}: at most {AMOUNT_PLACES} decimal places")
+        return "must be a number (e.g. 12000.00)"
     lowest = -AMOUNT_MAX if credits else Decimal(0)
     if not lowest <= value <= AMOUNT_MAX:
-        raise InvalidInput(f"{field} {excerpt(str(value))}: must be from {lowest} to {AMOUNT_MAX}")
+        return f"must be from {lowest} to {AMOUNT_MAX}, got {value}"
+    if value != round(value, AMOUNT_PLACES):
+        return f"at most {AMOUNT_PLACES} decimal places, got {value}"
+    return None
+
+
+def check_amount(value: Decimal, field: str, *, credits: bool = False) -> Decimal:
+    if problem := amount_problem(value, credits=credits):
+        raise InvalidInput(f"{field}: {problem}")
     return value
+
+
+PERCENT_PLACES = 4
+"""Percentages are ``Numeric(7, 4)``: more than 0, at most 100, at most 4 decimal places."""
+
+
+def percentage_problem(value: Decimal) -> str | None:
+    if not value.is_finite() or not Decimal(0) < value <= Decimal(100):
+        return f"a percentage must be more than 0 and at most 100, got {value}"
+    if value != round(value, PERCENT_PLACES):
+        return f"a percentage has at most {PERCENT_PLACES} decimal places, got {value}"
+    return None
 
 
 @functools.cache
@@ -89,12 +120,17 @@ def currencies() -> dict[str, str]:
     return {code: name for code, name in rows}
 
 
+def currency_problem(code: str) -> str | None:
+    if code.strip().upper() not in currencies():
+        return f"{excerpt(code)} is not an ISO 4217 currency code (e.g. USD, EUR)"
+    return None
+
+
 def check_currency(value: str, field: str = "currency") -> str:
     """An ISO 4217 code, upper-cased (``usd`` is ``USD``)."""
-    code = value.strip().upper()
-    if code not in currencies():
-        raise InvalidInput(f"{field} {excerpt(value)}: not an ISO 4217 currency code (e.g. USD, EUR)")
-    return code
+    if problem := currency_problem(value):
+        raise InvalidInput(f"{field}: {problem}")
+    return value.strip().upper()
 
 
 # --- the last net: every ORM row before it is flushed ---------------------------------------------------
@@ -133,7 +169,7 @@ def check_column(column: sa.Column[Any], value: Any, *, key: bool) -> None:
         bound = Decimal(10) ** (kind.precision - (kind.scale or 0))
         if isinstance(value, Decimal) and not value.is_finite():
             raise InvalidInput(f"{field} {excerpt(str(value))}: must be a number")
-        if abs(value) >= bound:
+        if abs(Decimal(value)) >= bound:
             raise InvalidInput(f"{field} {excerpt(str(value))}: must be less than {bound} in size")
 
 
