@@ -74,6 +74,16 @@ def _read_text(path: Path) -> str:
         raise InvalidInput(f"{path}: cannot be read ({exc})") from exc
 
 
+def read_yaml(text: str) -> Any:
+    """YAML text as data, keys given twice refused, dates left as text (for job files and load files)."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise InvalidInput("nested too deeply") from None
+
+
 def read_document(path: Path) -> Any:
     """The parsed YAML (``.yaml``/``.yml``) or JSON (``.json``) of ``path``, chosen by its extension."""
     suffix = path.suffix.lower()
@@ -87,9 +97,9 @@ def read_document(path: Path) -> Any:
             except ValueError as exc:  # json.JSONDecodeError is a ValueError
                 raise InvalidInput(f"{path}: not valid JSON: {exc}") from exc
         try:
-            return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-        except yaml.YAMLError as exc:
-            raise InvalidInput(f"{path}: not valid YAML: {exc}") from exc
+            return read_yaml(text)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{path}: {exc}") from exc
     except RecursionError:
         raise InvalidInput(f"{path}: nested too deeply to be a load file") from None
 
