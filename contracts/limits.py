@@ -86,7 +86,9 @@ def amount_problem(value: Decimal, *, credits: bool = False) -> str | None:
     and is more than 0 unless ``credits`` (a contract line may be a credit; an event, a threshold not)."""
     if not value.is_finite():
         return "must be a number (e.g. 12000.00)"
-    lowest = -AMOUNT_MAX if credits else Decimal(0)
+    if not credits and value <= 0:
+        return f"must be more than 0, got {value}"
+    lowest = -AMOUNT_MAX if credits else Decimal("0.01")
     if not lowest <= value <= AMOUNT_MAX:
         return f"must be from {lowest} to {AMOUNT_MAX}, got {value}"
     if value != round(value, AMOUNT_PLACES):

@@ -74,9 +74,29 @@ def _read_text(path: Path) -> str:
         raise InvalidInput(f"{path}: cannot be read ({exc})") from exc
 
 
+MAX_DEPTH = 32
+"""Nesting deeper than this is no load or job file (theirs is at most 8): refused before building it."""
+
+
+def _check_depth(text: str) -> None:
+    """libyaml builds nested collections recursively in C, where a deep enough file (``[[[[...``) is a
+    segmentation fault rather than an exception; its event stream is flat, so measure the depth there."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+                raise InvalidInput(f"nested deeper than {MAX_DEPTH} levels{where}")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def read_yaml(text: str) -> Any:
     """YAML text as data, keys given twice refused, dates left as text (for job files and load files)."""
     try:
+        _check_depth(text)
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise InvalidInput(f"not valid YAML: {exc}") from exc
