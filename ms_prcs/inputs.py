@@ -303,17 +303,31 @@ class Entry(BaseModel):
     def _shape(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             fail(f"expected a mapping, got {kind(data)}")
-        known = list(cls.model_fields)
+        known, listed, required = _shape_of(cls)
         for name in data:
             if name not in known:
-                fail(f"unknown key (known: {', '.join(known)})", str(name))
-        for name, info in cls.model_fields.items():
-            if info.is_required() and data.get(name) is None:
+                fail(f"unknown key (known: {listed})", str(name))
+        for name in required:
+            if data.get(name) is None:
                 fail("is required", name)
         return {name: value for name, value in data.items() if value is not None}
 
     def has(self, name: str) -> bool:
         return name in self.model_fields_set
+
+
+_SHAPES: dict[type[BaseModel], tuple[frozenset[str], str, tuple[str, ...]]] = {}
+
+
+def _shape_of(model: type[BaseModel]) -> tuple[frozenset[str], str, tuple[str, ...]]:
+    """A model's keys, as the message lists them, and its required keys (worked out once per model: this
+    runs for every entry of a file)."""
+    if model not in _SHAPES:
+        fields = model.model_fields
+        names = tuple(fields)
+        required = tuple(n for n, info in fields.items() if info.is_required())
+        _SHAPES[model] = (frozenset(names), ", ".join(names), required)
+    return _SHAPES[model]
 
 
 def error_path(loc: tuple[int | str, ...], context: Mapping[str, Any] | None = None) -> str:
