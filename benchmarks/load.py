@@ -57,7 +57,8 @@ def write_jsonl(path: Path, contracts: list[dict[str, Any]]) -> None:
 def write_yaml(path: Path, contracts: list[dict[str, Any]]) -> None:
     import yaml
 
-    path.write_text(yaml.safe_dump({**HEAD, "contracts": contracts}, sort_keys=False))
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    path.write_text(yaml.dump({**HEAD, "contracts": contracts}, Dumper=dumper, sort_keys=False))
 
 
 def ms_prcs(db: str, *args: str) -> tuple[int, float, float, str]:
