@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from contracts.errors import InvalidInput
+from contracts.limits import check_amount, percentage_problem
 
 HUNDRED = Decimal(100)
 
@@ -20,10 +21,12 @@ def check_share(obj: str, percentage: Decimal | None, amount: Decimal | None, *,
     complete when written."""
     if percentage is not None and amount is not None:
         raise InvalidInput(f"{obj}: give a percentage or an amount, not both")
-    if percentage is not None and not Decimal(0) < percentage <= HUNDRED:
-        raise InvalidInput(f"{obj}: a percentage must be more than 0 and at most 100, got {percentage}")
+    if percentage is not None and (problem := percentage_problem(percentage)):
+        raise InvalidInput(f"{obj}: {problem}")
     if amount is not None and amount <= 0:
         raise InvalidInput(f"{obj}: an amount must be more than 0, got {amount}")
+    if amount is not None:
+        check_amount(amount, f"{obj}: amount")
     if required and percentage is None and amount is None:
         raise InvalidInput(f"{obj}: an event needs a percentage or an amount")
 

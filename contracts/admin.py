@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from contracts.audit import ObjectType, Who, record_change
 from contracts.errors import AlreadyExists, InvalidTransition, NotAuthorized, NotFound
 from contracts.keys import ContractKey, get_contract
+from contracts.limits import check_amount, check_currency, check_int, check_text, column_length
 from contracts.models import (
     AppUser,
     BusinessUnit,
@@ -28,7 +29,8 @@ from contracts.status import CONTRACT_TRANSITIONS, Actor, ContractStatus, move_e
 def add_business_unit(
     session: Session, business_unit: str, descr: str = "", currency: str = "USD"
 ) -> BusinessUnit:
-    bu = business_unit.upper()
+    bu = check_text(business_unit, "business unit", column_length(BusinessUnit.business_unit)).upper()
+    currency = check_currency(currency)
     if session.get(BusinessUnit, bu) is not None:
         raise AlreadyExists("business unit", bu)
     row = BusinessUnit(business_unit=bu, descr=descr, currency=currency)
@@ -115,7 +117,7 @@ def add_contract(
         contract_num=key.contract_num,
         descr=descr,
         customer=customer,
-        currency=currency or bu.currency,
+        currency=check_currency(currency) if currency else bu.currency,
         status=ContractStatus.PENDING,
     )
     session.add(contract)
@@ -129,6 +131,8 @@ def add_contract(
 def add_line(
     session: Session, key: ContractKey, line_num: int, *, product: str = "", amount: Decimal
 ) -> ContractLine:
+    check_int(line_num, "line number", 1)
+    check_amount(amount, f"contract {key} line {line_num} amount", credits=True)
     contract = get_contract(session, key)
     if any(line.line_num == line_num for line in contract.lines):
         raise AlreadyExists("contract line", f"{key} line {line_num}")

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.errors import InvalidInput, NotFound
-from contracts.models import Contract, Milestone, MilestoneCondition, ProjectActivity
+from contracts.limits import INT32_MAX, column_length
+from contracts.models import BusinessUnit, Contract, Milestone, MilestoneCondition, ProjectActivity
 
 _PART = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -24,7 +25,11 @@ class ContractKey:
     def parse(cls, text: str) -> ContractKey:
         parts = text.strip().split("/")
         if len(parts) != 2 or not all(_PART.match(p) for p in parts):
-            raise InvalidInput(f"contract key {text!r} is not of the form BU/CONTRACT (e.g. US001/K1000)")
+            raise InvalidInput(
+                f"contract key {_shown(text)} is not of the form BU/CONTRACT (e.g. US001/K1000)"
+            )
+        _fits(text, "business unit", parts[0], column_length(BusinessUnit.business_unit))
+        _fits(text, "contract number", parts[1], column_length(Contract.contract_num))
         return cls(parts[0].upper(), parts[1])
 
     def __str__(self) -> str:
@@ -42,12 +47,29 @@ class MilestoneKey:
         parts = text.strip().split("/")
         if len(parts) != 4 or not all(_PART.match(p) for p in parts) or not parts[3].isdigit():
             raise InvalidInput(
-                f"milestone key {text!r} is not of the form BU/CONTRACT/MILESTONE_ID/NUM (e.g. US001/K1000/MS001/1)"
+                f"milestone key {_shown(text)} is not of the form BU/CONTRACT/MILESTONE_ID/NUM"
+                " (e.g. US001/K1000/MS001/1)"
             )
-        return cls(ContractKey(parts[0].upper(), parts[1]), parts[2].upper(), int(parts[3]))
+        contract = ContractKey.parse("/".join(parts[:2]))
+        _fits(text, "milestone id", parts[2], column_length(Milestone.milestone_id))
+        if not 1 <= int(parts[3]) <= INT32_MAX:
+            raise InvalidInput(
+                f"milestone key {_shown(text)}: the milestone number must be from 1 to {INT32_MAX}"
+            )
+        return cls(contract, parts[2].upper(), int(parts[3]))
 
     def __str__(self) -> str:
         return f"{self.contract}/{self.milestone_id}/{self.milestone_num}"
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 60 else f"{text[:40]!r}... ({len(text)} characters)"
+
+
+def _fits(text: str, part: str, value: str, length: int | None) -> None:
+    """A key's part longer than its column names nothing on any database; say so, the same on all."""
+    if length is not None and len(value) > length:
+        raise InvalidInput(f"key {_shown(text)}: the {part} is at most {length} characters, got {len(value)}")
 
 
 def parse_date(text: str, what: str = "date") -> dt.date:

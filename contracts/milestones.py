@@ -150,6 +150,7 @@ def references(session: Session, milestone: Milestone) -> list[str]:
             MilestoneCondition.source == MilestoneSource.CONTRACTS,
             Milestone.status != MilestoneStatus.CANCELLED,
         )
+        .order_by(Milestone.id, MilestoneCondition.condition_seq)
     )
     refs += [
         f"condition {c.condition_seq} of milestone {c.milestone.key} ({c.milestone.status})"
@@ -356,7 +357,9 @@ def copy_approval_rules(session: Session, milestone_id: str, milestone: Mileston
     conditions."""
     by_seq = {c.condition_seq: c for c in milestone.conditions}
     for rule in session.scalars(
-        select(ApprovalRuleTemplate).where(ApprovalRuleTemplate.milestone_id == milestone_id)
+        select(ApprovalRuleTemplate)
+        .where(ApprovalRuleTemplate.milestone_id == milestone_id)
+        .order_by(ApprovalRuleTemplate.condition_seq)
     ):
         condition = by_seq.get(rule.condition_seq)
         if condition is not None:

@@ -85,7 +85,7 @@ class AppUser(Base):
     __tablename__ = "app_user"
     user_id: Mapped[str] = mapped_column(String(30), primary_key=True)
     name: Mapped[str] = mapped_column(default="")
-    roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
+    roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", order_by="UserRole.role_name")
 
 
 class Role(Base):
@@ -106,7 +106,9 @@ class Classification(Base):
     __tablename__ = "classification"
     classification: Mapped[str] = mapped_column(String(30), primary_key=True)
     descr: Mapped[str] = mapped_column(default="")
-    roles: Mapped[list[ClassificationRole]] = relationship(cascade="all, delete-orphan")
+    roles: Mapped[list[ClassificationRole]] = relationship(
+        cascade="all, delete-orphan", order_by="ClassificationRole.role_name"
+    )
 
 
 class ClassificationRole(Base):

@@ -8,6 +8,7 @@ from typing import Any
 
 from contracts.errors import InvalidInput
 from contracts.keys import MilestoneKey
+from contracts.limits import MAX_DAYS
 from contracts.status import ConditionType, MilestoneSource
 
 # Which optional fields belong to which condition type; anything else given is a mistake worth reporting.
@@ -71,6 +72,8 @@ class ConditionSpec:
             raise InvalidInput(f"{obj}: a {self.condition_type} condition has no {', '.join(stray)}")
         if self.days_lag < 0:
             raise InvalidInput(f"{obj}: Days Lag must be 0 or more, got {self.days_lag}")
+        if self.days_lag > MAX_DAYS:
+            raise InvalidInput(f"{obj}: Days Lag must be at most {MAX_DAYS}, got {self.days_lag}")
         if self.condition_type == ConditionType.MILESTONE:
             source = self.source or MilestoneSource.CONTRACTS
             project_fields = (self.project_id, self.activity_id, self.activity_status)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from contracts.errors import JobAlreadyRan, RunLocked
 from contracts.keys import ContractKey, MilestoneKey
 from jobs.config import JobSpec
-from ms_prcs.db import make_engine
+from ms_prcs.db import SchemaMismatch, check_schema, make_engine
 from ms_prcs.engine import Outcome, RunControl, RunResult, process
 from ms_prcs.settings import Settings
 
@@ -85,11 +85,12 @@ def _run(
     should_stop: Callable[[], bool] | None,
 ) -> RunResult | None:
     try:
+        check_schema(engine)
         result = process(engine, job_control(spec, as_of), settings, should_stop=should_stop)
     except JobAlreadyRan as exc:  # decided by the run under its lock: two schedulers cannot both run
         log.info(str(exc))
         return None
-    except RunLocked as exc:
+    except (RunLocked, SchemaMismatch) as exc:
         log.error("job %s: %s", spec.name, exc)
         return None
     log.info(

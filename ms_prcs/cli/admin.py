@@ -8,7 +8,7 @@ import click
 
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, pass_app
-from ms_prcs.db import upgrade
+from ms_prcs.db import check_schema, upgrade
 from ms_prcs.service.keyfile import ensure_key_file
 from ms_prcs.service.rights import ensure_roles
 
@@ -20,8 +20,10 @@ def init(app: AppContext) -> None:
     SQL conditions run under (SELECT on the allow-listed tables only); the service's roles and its secret key
     file."""
     settings = app.settings
-    role = upgrade(app.engine, sql_tables=settings.sql_rules.allowed_tables, sql_role=settings.sql_role)
-    click.echo(f"schema is up to date in {app.engine.url.render_as_string(hide_password=True)}")
+    engine = app.unchecked_engine()
+    check_schema(engine, upgrading=True)  # never "upgrade" a schema made by a newer ms-prcs
+    role = upgrade(engine, sql_tables=settings.sql_rules.allowed_tables, sql_role=settings.sql_role)
+    click.echo(f"schema is up to date in {engine.url.render_as_string(hide_password=True)}")
     if role is not None:
         changes = [
             *(["created"] if role.created else []),

@@ -22,7 +22,7 @@ from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.contracts import contract
 from ms_prcs.cli.milestones import milestone
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json
-from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, done
+from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, done, whole
 
 APPROVAL_COLUMNS = (
     "seq",
@@ -57,7 +57,7 @@ def _echo_notes(app: AppContext, notes: list[str]) -> None:
 
 @approval.command("rule")
 @click.argument("target", metavar="MS_ID|BU/CONTRACT/MS_ID/NUM")
-@click.argument("seq", type=click.IntRange(min=1))
+@click.argument("seq", type=whole(1))
 @click.option("--role", "roles", multiple=True, help="System role whose holders may approve (repeatable).")
 @click.option(
     "--team-role", "team_roles", multiple=True, help="Contract team role that may approve (repeatable)."
@@ -165,7 +165,7 @@ def describe(spec: config.RuleSpec) -> str:
 
 @approval.command("submit")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=click.IntRange(min=1))
+@click.argument("seq", type=whole(1))
 @json_option
 @pass_app
 def approval_submit(app: AppContext, key: MilestoneKey, seq: int) -> None:
@@ -184,7 +184,7 @@ def approval_submit(app: AppContext, key: MilestoneKey, seq: int) -> None:
 
 @approval.command("unsubmit")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=click.IntRange(min=1))
+@click.argument("seq", type=whole(1))
 @json_option
 @pass_app
 def approval_unsubmit(app: AppContext, key: MilestoneKey, seq: int) -> None:
@@ -201,7 +201,7 @@ def approval_unsubmit(app: AppContext, key: MilestoneKey, seq: int) -> None:
 
 @approval.command("approve")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=click.IntRange(min=1))
+@click.argument("seq", type=whole(1))
 @click.option("--note", default="", help="The approver's note (required when the rule says so).")
 @click.option(
     "--complete-contract",
@@ -243,7 +243,7 @@ def approval_approve(
 
 @approval.command("deny")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=click.IntRange(min=1))
+@click.argument("seq", type=whole(1))
 @click.option("--note", default="", help="Why (required when the rule says so).")
 @json_option
 @pass_app
@@ -263,7 +263,7 @@ def approval_deny(app: AppContext, key: MilestoneKey, seq: int, note: str) -> No
 
 @approval.command("unapprove")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=click.IntRange(min=1))
+@click.argument("seq", type=whole(1))
 @json_option
 @pass_app
 def approval_unapprove(app: AppContext, key: MilestoneKey, seq: int) -> None:
@@ -448,7 +448,12 @@ def contract_team_list(app: AppContext, key: ContractKey) -> None:
 @click.option("--user", "user_id", help="Whose inbox (default: the acting user, --user of ms-prcs).")
 @click.option("--all", "include_done", is_flag=True, help="Also items already done.")
 @click.option(
-    "--dismiss", "dismiss_ids", multiple=True, type=int, metavar="ID", help="Mark item ID done (repeatable)."
+    "--dismiss",
+    "dismiss_ids",
+    multiple=True,
+    type=whole(1),
+    metavar="ID",
+    help="Mark item ID done (repeatable).",
 )
 @json_option
 @pass_app

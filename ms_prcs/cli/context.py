@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from contracts.audit import Who
-from ms_prcs.db import make_engine, transaction
+from ms_prcs.db import check_schema, make_engine, transaction
 from ms_prcs.settings import Settings
 
 
@@ -22,9 +22,20 @@ class AppContext:
     json_output: bool = False
     debug: bool = False
     _engine: Engine | None = field(default=None, repr=False)
+    _schema_checked: bool = field(default=False, repr=False)
 
     @property
     def engine(self) -> Engine:
+        """The database, once its schema is checked to be this version's (:func:`ms_prcs.db.check_schema`):
+        every command goes through here, so none writes to a schema it does not know."""
+        engine = self.unchecked_engine()
+        if not self._schema_checked:
+            check_schema(engine)
+            self._schema_checked = True
+        return engine
+
+    def unchecked_engine(self) -> Engine:
+        """The database without the schema guard, for ``ms-prcs init`` (which checks for itself)."""
         if self._engine is None:
             self._engine = make_engine(self.settings.db_url)
         return self._engine

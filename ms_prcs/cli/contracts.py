@@ -15,7 +15,7 @@ from ms_prcs import views
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table
-from ms_prcs.cli.params import CONTRACT_KEY, done
+from ms_prcs.cli.params import CONTRACT_KEY, done, whole
 from ms_prcs.workflow_hooks import change_attribute, change_contract_status
 
 
@@ -226,7 +226,7 @@ def contract_line() -> None:
 
 @contract_line.command("add")
 @click.argument("key", type=CONTRACT_KEY)
-@click.argument("line_num", type=click.IntRange(min=1))
+@click.argument("line_num", type=whole(1))
 @click.option("--amount", required=True, help="Line amount, e.g. 12000.00.")
 @click.option("--product", default="", help="Product id.")
 @json_option

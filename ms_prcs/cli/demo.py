@@ -10,14 +10,14 @@ from ms_prcs import demo as demo_builder
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, pass_app
 from ms_prcs.cli.output import format_table
-from ms_prcs.cli.params import DATE, plural
+from ms_prcs.cli.params import DATE, plural, whole
 from ms_prcs.settings import DEFAULT_DB_URL
 
 
 @main.command("demo")
 @click.option(
     "--contracts",
-    type=click.IntRange(min=1),
+    type=whole(1),
     default=12,
     show_default=True,
     help="How many contracts to build.",

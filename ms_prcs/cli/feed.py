@@ -18,6 +18,7 @@ from billing_plans import feed as services
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, format_table, print_json, to_jsonable
+from ms_prcs.cli.params import CURSOR, whole
 
 HANDOUT_COLUMNS = ("cursor", "event", "amount", "currency", "claimed", "status")
 
@@ -29,7 +30,7 @@ def feed() -> None:
 
 @feed.command("read")
 @click.option("--consumer", required=True, help="The reading system's name (its own cursor).")
-@click.option("--limit", default=100, show_default=True, type=int, help="At most this many entries.")
+@click.option("--limit", default=100, show_default=True, type=whole(1), help="At most this many entries.")
 @click.option(
     "--format",
     "fmt",
@@ -57,7 +58,7 @@ def feed_read(app: AppContext, consumer: str, limit: int, fmt: str) -> None:
 
 @feed.command("ack")
 @click.option("--consumer", required=True, help="The reading system's name.")
-@click.option("--through", type=int, required=True, help="The last cursor processed (inclusive).")
+@click.option("--through", type=CURSOR, required=True, help="The last cursor processed (inclusive).")
 @json_option
 @pass_app
 def feed_ack(app: AppContext, consumer: str, through: int) -> None:

@@ -21,7 +21,7 @@ from ms_prcs import views
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json
-from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, done, plural
+from ms_prcs.cli.params import CONTRACT_KEY, DATE, DAYS_LAG, MILESTONE_KEY, done, plural, whole
 from ms_prcs.workflow_hooks import make_milestone_ready
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -225,7 +225,7 @@ def condition_options(f: F) -> F:
             help="Milestone: contracts (default) or projects (implied by --project/--activity).",
         ),
         click.option(
-            "--days-lag", type=int, default=0, show_default=True, help="Milestone: days to wait after."
+            "--days-lag", type=DAYS_LAG, default=0, show_default=True, help="Milestone: days to wait after."
         ),
         click.option("--project", "project_id", help="Milestone (Projects): project id."),
         click.option("--activity", "activity_id", help="Milestone (Projects): activity id."),
@@ -288,7 +288,7 @@ def condition_add(app: AppContext, /, key: MilestoneKey, **fields: Any) -> None:
 
 @condition.command("update")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=int)
+@click.argument("seq", type=whole(1))
 @condition_options
 @json_option
 @pass_app
@@ -308,7 +308,7 @@ def condition_update(app: AppContext, /, key: MilestoneKey, seq: int, **fields: 
 
 @condition.command("delete")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=int)
+@click.argument("seq", type=whole(1))
 @json_option
 @pass_app
 def condition_delete(app: AppContext, key: MilestoneKey, seq: int) -> None:
@@ -320,7 +320,7 @@ def condition_delete(app: AppContext, key: MilestoneKey, seq: int) -> None:
 
 @condition.command("complete")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=int)
+@click.argument("seq", type=whole(1))
 @json_option
 @pass_app
 def condition_complete(app: AppContext, key: MilestoneKey, seq: int) -> None:
@@ -341,7 +341,7 @@ def condition_complete(app: AppContext, key: MilestoneKey, seq: int) -> None:
 
 @condition.command("undo")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=int)
+@click.argument("seq", type=whole(1))
 @json_option
 @pass_app
 def condition_undo(app: AppContext, key: MilestoneKey, seq: int) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 
 import click
 
+from contracts.errors import InvalidInput
 from contracts.keys import ContractKey, MilestoneKey, parse_date
+from contracts.limits import INT32_MAX, INT64_MAX, MAX_DAYS, check_int, excerpt
 from ms_prcs.cli.context import AppContext
 from ms_prcs.cli.output import print_json
 
@@ -42,6 +44,43 @@ class DateType(click.ParamType[dt.date]):
         return parse_date(str(value), what)
 
 
+class WholeNumber(click.ParamType[int]):
+    """A whole number that fits its column on every database (``Integer`` is 32 bits on PostgreSQL), so
+    ``runs show 99999999999999999999`` is bad input (exit 2) naming the value and the range, not a
+    traceback, and never reaches the database."""
+
+    name = "INTEGER"
+
+    def __init__(self, minimum: int, maximum: int) -> None:
+        self.minimum, self.maximum = minimum, maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                raise InvalidInput(f"{_what(param)} {excerpt(value)} is not a valid integer") from None
+        return check_int(number, _what(param), self.minimum, self.maximum)
+
+
+def _what(param: click.Parameter | None) -> str:
+    if param is None:
+        return "value"
+    return param.opts[0] if param.opts and param.opts[0].startswith("-") else (param.name or "value").upper()
+
+
+def whole(minimum: int = 0, maximum: int = INT32_MAX) -> WholeNumber:
+    return WholeNumber(minimum, maximum)
+
+
+DAYS = whole(0, MAX_DAYS)
+"""Day counts (deadlines): :data:`contracts.limits.MAX_DAYS` at most."""
+DAYS_LAG = whole(-MAX_DAYS, MAX_DAYS)
+"""Days Lag: the domain refuses a negative one with its own message (:class:`contracts.specs.ConditionSpec`)."""
+CURSOR = whole(0, INT64_MAX)
+"""Feed cursors are 64-bit."""
 CONTRACT_KEY = ContractKeyType()
 MILESTONE_KEY = MilestoneKeyType()
 DATE = DateType()

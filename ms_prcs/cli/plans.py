@@ -23,7 +23,7 @@ from ms_prcs import workflow_hooks
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json
-from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, done
+from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, done, whole
 
 PLAN_TYPES = {"billing": PlanType.BILLING, "revenue": PlanType.REVENUE}
 EVENT_TYPES = {"milestone": EventType.MILESTONE, "date": EventType.DATE}
@@ -85,7 +85,7 @@ def plan() -> None:
 @plan.command("create")
 @click.option("--template", "template_id", required=True, help="The billing or revenue plan template.")
 @click.argument("contract_key", metavar="BU/CONTRACT", type=CONTRACT_KEY)
-@click.argument("line_num", metavar="LINE", type=int)
+@click.argument("line_num", metavar="LINE", type=whole(1))
 @click.option("--plan-id", help="The plan id (default: the template id).")
 @json_option
 @pass_app
@@ -120,7 +120,7 @@ def plan_create(
 
 @plan.command("add")
 @click.argument("contract_key", metavar="BU/CONTRACT", type=CONTRACT_KEY)
-@click.argument("line_num", metavar="LINE", type=int)
+@click.argument("line_num", metavar="LINE", type=whole(1))
 @click.argument("plan_id")
 @click.option("--type", "plan_type", type=click.Choice(list(PLAN_TYPES), case_sensitive=False), required=True)
 @click.option("--descr", default="", help="Description.")

@@ -15,7 +15,7 @@ import click
 
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, pass_app
-from ms_prcs.cli.params import DATE
+from ms_prcs.cli.params import DATE, whole
 from ms_prcs.reports.formats import FORMATS
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def report() -> None:
 @report_options
 @click.option(
     "--top",
-    type=click.IntRange(min=1),
+    type=whole(1),
     default=5,
     show_default=True,
     help="How many bottlenecks (longest-waiting Ready milestones) to list.",

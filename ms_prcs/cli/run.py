@@ -19,7 +19,7 @@ from contracts.keys import ContractKey, MilestoneKey
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import format_table, print_json
-from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, plural
+from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, plural, whole
 from ms_prcs.engine import RunControl, RunResult, Severity, process
 from ms_prcs.engine.process import ProgressCallback
 from ms_prcs.engine.runlock import LockPolicy
@@ -39,7 +39,7 @@ SHOWN_KEYS = 50
 @click.option("--dry-run", is_flag=True, help="Report what would complete; write nothing.")
 @click.option(
     "--chunk-size",
-    type=click.IntRange(min=1),
+    type=whole(1),
     help="Milestones per committed chunk (default: MS_PRCS_CHUNK_SIZE or 50000).",
 )
 @click.option(
@@ -57,7 +57,7 @@ SHOWN_KEYS = 50
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=whole(1),
     default=1,
     show_default=True,
     help="Worker processes splitting the scope by business unit (PostgreSQL).",

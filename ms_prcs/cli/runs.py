@@ -7,6 +7,7 @@ import click
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table
+from ms_prcs.cli.params import whole
 from ms_prcs.engine import runlog
 
 LIST_COLUMNS = (
@@ -30,7 +31,7 @@ def runs() -> None:
 
 
 @runs.command("list")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many runs.")
+@click.option("--limit", type=whole(1), default=20, show_default=True, help="How many runs.")
 @json_option
 @pass_app
 def runs_list(app: AppContext, limit: int) -> None:
@@ -42,7 +43,7 @@ def runs_list(app: AppContext, limit: int) -> None:
 
 
 @runs.command("show")
-@click.argument("process_instance", type=int)
+@click.argument("process_instance", type=whole(1))
 @json_option
 @pass_app
 def runs_show(app: AppContext, process_instance: int) -> None:

@@ -33,7 +33,7 @@ from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.contracts import contract_line, parse_amount, parse_assignments
 from ms_prcs.cli.milestones import milestone
 from ms_prcs.cli.output import emit
-from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, done
+from ms_prcs.cli.params import CONTRACT_KEY, DATE, DAYS, MILESTONE_KEY, done, whole
 from ms_prcs.cli.templates import milestone_template
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,22 +44,18 @@ def structure_options(f: F) -> F:
     options = [
         click.option(
             "--step",
-            type=click.IntRange(min=0),
+            type=whole(0),
             help="Step: later steps wait for earlier ones (0 = no order).",
         ),
-        click.option("--sub-step", type=click.IntRange(min=0), help="Order within the step (0 = any order)."),
+        click.option("--sub-step", type=whole(0), help="Order within the step (0 = any order)."),
         click.option(
             "--any-time/--in-order", "any_time", default=None, help="May complete before earlier steps."
         ),
         click.option("--gate", help="Stage gate name ('' takes it out of its gate)."),
         click.option("--ready-by", type=DATE, help="Ready (submitted) deadline, a date."),
-        click.option(
-            "--ready-by-days", type=click.IntRange(min=0), help="Ready deadline, days after activation."
-        ),
+        click.option("--ready-by-days", type=DAYS, help="Ready deadline, days after activation."),
         click.option("--complete-by", type=DATE, help="Complete (approved) deadline, a date."),
-        click.option(
-            "--complete-by-days", type=click.IntRange(min=0), help="Complete deadline, days after activation."
-        ),
+        click.option("--complete-by-days", type=DAYS, help="Complete deadline, days after activation."),
         click.option(
             "--unset-on",
             "unset_on",
@@ -132,8 +128,8 @@ def milestone_workflow(app: AppContext, /, key: MilestoneKey, **kw: Any) -> None
 
 @milestone.command("step")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("step", type=click.IntRange(min=0))
-@click.argument("sub_step", type=click.IntRange(min=0), required=False)
+@click.argument("step", type=whole(0))
+@click.argument("sub_step", type=whole(0), required=False)
 @click.option("--any-time/--in-order", "any_time", default=None, help="May complete before earlier steps.")
 @json_option
 @pass_app
@@ -309,7 +305,7 @@ def optional_evaluate(app: AppContext, contract_key: ContractKey) -> None:
 
 @contract_line.command("amount")
 @click.argument("key", metavar="BU/CONTRACT", type=CONTRACT_KEY)
-@click.argument("line_num", metavar="LINE", type=click.IntRange(min=1))
+@click.argument("line_num", metavar="LINE", type=whole(1))
 @click.argument("amount")
 @json_option
 @pass_app

@@ -154,6 +154,7 @@ def cycle_warnings(ctx: RunContext) -> list[RunMessage]:
             ref_waits,
             referrer_awaited,
         )
+        .order_by(_c.c.milestone_pk, _c.c.ref_milestone_pk)  # the walk, so the message, follows this order
     ).all()
     graph: dict[int, list[int]] = {}
     for src, dst in edges:

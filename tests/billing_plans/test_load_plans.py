@@ -84,7 +84,9 @@ def test_plans_load_after_contracts_and_are_readied_at_the_end(
     assert [e.status for e in plans["BP-HAND"].events] == ["Ready", "Pending"]
     statuses = dict(session.execute(select(Milestone.milestone_id, Milestone.status)).tuples().all())
     assert statuses == {"MS-DSN": MilestoneStatus.READY, "MS-ACC": MilestoneStatus.PENDING}
-    hand = session.scalars(select(PlanEvent).where(PlanEvent.plan_pk == plans["BP-HAND"].id)).first()
+    hand = session.scalars(
+        select(PlanEvent).where(PlanEvent.plan_pk == plans["BP-HAND"].id).order_by(PlanEvent.event_num)
+    ).first()
     assert hand is not None and hand.milestone is not None and hand.milestone.key == "US001/K1000/MS-DSN/1"
 
 

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import schedule
 import sqlalchemy as sa
 import time_machine
 
 from contracts.models import ProcessMessage, ProcessRun, RunLock
+from jobs.scheduler import Scheduler
 from ms_prcs.engine import RunControl, runlock, runlog
 from ms_prcs.engine.process import utc_now
 from tests.engine.bulk import AS_OF
@@ -96,7 +96,7 @@ def child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "MS_PRCS_SQL_TIMEOUT": "30"}
 
 
-def walk(start: dt.datetime, days: int, scheduler: schedule.Scheduler, step_minutes: int = 1) -> None:
+def walk(start: dt.datetime, days: int, scheduler: Scheduler, step_minutes: int = 1) -> None:
     """Move the clock itself (time-machine) from ``start`` through ``days`` days, running what is due."""
     with time_machine.travel(start, tick=False) as traveller:
         now = start

@@ -10,14 +10,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import schedule
 import sqlalchemy as sa
 import time_machine
 
 from contracts.models import ProcessRun
 from jobs.config import JobSpec, load_jobs
 from jobs.runner import run_job
-from jobs.scheduler import add_nightly
+from jobs.scheduler import Scheduler, add_nightly
 from ms_prcs.db import make_engine
 from ms_prcs.settings import Settings
 from tests.conftest import CliInvoke
@@ -45,7 +44,7 @@ def test_the_scheduler_runs_the_engine_once_per_night_across_spring_forward(db_u
     settings = Settings(db_url=db_url)
     spec = JobSpec(name="nightly", tz=BERLIN, at=dt.time(2, 30), business_units=("US001",))
     start = dt.datetime(2026, 3, 27, 12, 0, tzinfo=dt.UTC)
-    scheduler = schedule.Scheduler()
+    scheduler = Scheduler()
     with time_machine.travel(start, tick=False):
         add_nightly(scheduler, spec.at or dt.time(), spec.tz, spec.name, lambda: run_job(spec, settings))
     walk(start, 4, scheduler, step_minutes=5)
@@ -65,7 +64,7 @@ def test_a_job_that_raises_does_not_stop_later_jobs(db_url: str) -> None:
     bad = JobSpec(name="bad", tz=BERLIN, at=dt.time(1, 0), contract="US001/NOPE")  # NotFound every night
     good = JobSpec(name="good", tz=BERLIN, at=dt.time(1, 5))
     start = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
-    scheduler = schedule.Scheduler()
+    scheduler = Scheduler()
     with time_machine.travel(start, tick=False):
         for spec in (bad, good):
             add_nightly(

@@ -7,10 +7,9 @@ import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-import schedule
 import time_machine
 
-from jobs.scheduler import add_every, add_nightly, serve
+from jobs.scheduler import Scheduler, add_every, add_nightly, serve
 from tests.jobs.helpers import walk
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -34,7 +33,7 @@ def test_a_nightly_job_fires_exactly_once_per_night_across_dst(
     start: dt.datetime, expected: list[str]
 ) -> None:
     fired: list[str] = []
-    scheduler = schedule.Scheduler()
+    scheduler = Scheduler()
     with time_machine.travel(start, tick=False):
         add_nightly(
             scheduler,
@@ -50,7 +49,7 @@ def test_a_nightly_job_fires_exactly_once_per_night_across_dst(
 def test_a_job_that_raises_does_not_stop_later_jobs_or_later_nights() -> None:
     start = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
     good: list[int] = []
-    scheduler = schedule.Scheduler()
+    scheduler = Scheduler()
 
     def bad() -> None:
         raise RuntimeError("billing system down")
@@ -66,7 +65,7 @@ def test_a_job_that_raises_does_not_stop_later_jobs_or_later_nights() -> None:
 def test_every_minutes_jobs_repeat() -> None:
     start = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
     count: list[int] = []
-    scheduler = schedule.Scheduler()
+    scheduler = Scheduler()
     with time_machine.travel(start, tick=False):
         add_every(scheduler, 15, "often", lambda: count.append(1))
     walk(start, 1, scheduler)
@@ -74,7 +73,7 @@ def test_every_minutes_jobs_repeat() -> None:
 
 
 def test_serve_returns_promptly_when_stopped() -> None:
-    scheduler = schedule.Scheduler()
+    scheduler = Scheduler()
     add_nightly(scheduler, dt.time(3, 0), BERLIN, "nightly", lambda: None)
     stop = threading.Event()
     thread = threading.Thread(target=serve, args=(scheduler, stop))

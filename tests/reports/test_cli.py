@@ -182,7 +182,7 @@ def test_empty_window_is_bad_input(cli: CliInvoke) -> None:
     [
         (("--as-of", "10/03/2025"), "--as-of '10/03/2025' is not a date of the form YYYY-MM-DD"),
         (("--format", "pdf"), "'pdf' is not one of 'table', 'csv', 'json', 'html'"),
-        (("--top", "0"), "0 is not in the range x>=1"),
+        (("--top", "0"), "--top: must be from 1 to 2147483647, got 0"),
     ],
 )
 def test_usage_errors(cli: CliInvoke, args: tuple[str, ...], message: str) -> None:

@@ -1,0 +1,359 @@
+"""Field types for what people write in files (load files, job files) and programs send (request bodies).
+
+Each type accepts what a person would write (``line: "3"`` is line 3; ``active: no`` is not a boolean,
+because YAML 1.1's yes/no/on/off have bitten everyone once) and refuses with a message that names the rule
+and the value (``expected a date of the form YYYY-MM-DD, got str '2026-02-30'``). The limits are
+:mod:`contracts.limits`, read from the models' columns, so a file, the CLI and the database agree.
+
+Models built from these types forbid unknown keys and give every error a location; :func:`error_path`
+renders a location as the loader's paths (``contracts[2].lines[0].amount``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, NoReturn, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+from contracts.errors import InvalidInput
+from contracts.keys import ContractKey, MilestoneKey
+from contracts.limits import (
+    INT32_MAX,
+    amount_problem,
+    currency_problem,
+    excerpt,
+    int_problem,
+    percentage_problem,
+    text_problem,
+)
+
+E = TypeVar("E")
+
+
+def kind(value: Any) -> str:
+    """What a value is, as a message says it: ``a list``, ``true/false``, ``str 'soon'``."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {excerpt(value)}"
+
+
+def fail(message: str, key: str | None = None) -> NoReturn:
+    """Refuse a value with ``message`` (a ``key`` locates it one level below the value being validated)."""
+    context: dict[str, Any] = {"message": message}
+    if key is not None:
+        context["key"] = key
+    raise PydanticCustomError("ms_prcs", "{message}", context)
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """Annotation metadata (``Annotated[str, Text(30)]``): ``validate`` runs before pydantic's own check of
+    the type and refuses in our words; ``schema`` is what the JSON Schema says of the field."""
+
+    validate: Callable[[Any], Any]
+    schema: dict[str, Any]
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(self.validate, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, _schema: core_schema.CoreSchema, _handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return dict(self.schema)
+
+
+def _text(max_length: int | None, nonempty: bool) -> Callable[[Any], str]:
+    def validate(value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            fail(f"expected text, got {kind(value)}")
+        text = str(value)
+        if problem := text_problem(text.strip(), max_length, required=nonempty):
+            fail(f"{problem} ({excerpt(text)})" if "characters" in problem else problem)
+        return text
+
+    return validate
+
+
+def Text(max_length: int | None = None, *, nonempty: bool = False) -> Rule:  # noqa: N802 - a type
+    """Text of at most ``max_length`` characters (a column's length); numbers are read as their text."""
+    schema: dict[str, Any] = {"type": ["string", "number"]}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    if nonempty:
+        schema["minLength"] = 1
+    return Rule(_text(max_length, nonempty), schema)
+
+
+def Key(max_length: int | None) -> Rule:  # noqa: N802 - a type
+    """A key (a business unit, a role, a template id): text that is not empty."""
+    return Text(max_length, nonempty=True)
+
+
+def _key_of(parse: Callable[[str], object]) -> Callable[[Any], str]:
+    def validate(value: Any) -> str:
+        text = _text(None, True)(value)
+        try:
+            parse(text)
+        except InvalidInput as exc:
+            fail(str(exc))
+        return text
+
+    return validate
+
+
+CONTRACT_KEY = Rule(
+    _key_of(ContractKey.parse),
+    {"type": "string", "pattern": r"^\s*[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+\s*$"},
+)
+"""``BU/CONTRACT``."""
+MILESTONE_KEY = Rule(
+    _key_of(MilestoneKey.parse),
+    {"type": "string", "pattern": r"^\s*[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+/[0-9]+\s*$"},
+)
+"""``BU/CONTRACT/MS_ID/NUM``."""
+
+
+def _whole(minimum: int, maximum: int) -> Callable[[Any], int]:
+    def validate(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            fail(f"expected a whole number, got {kind(value)}")
+        try:
+            number = int(value)
+        except ValueError:
+            fail(f"expected a whole number, got {kind(value)}")
+        if number < minimum:
+            fail(f"must be {minimum} or more, got {number}")
+        if problem := int_problem(number, minimum, maximum):
+            fail(problem)
+        return number
+
+    return validate
+
+
+def Whole(minimum: int = 0, maximum: int = INT32_MAX) -> Rule:  # noqa: N802 - a type
+    """A whole number from ``minimum`` to ``maximum`` (an ``Integer`` column is 32 bits on PostgreSQL)."""
+    schema = {"type": ["integer", "string"], "minimum": minimum, "maximum": maximum}
+    return Rule(_whole(minimum, maximum), schema)
+
+
+def _number(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        fail(f"expected a number, got {kind(value)}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        fail(f"expected a number, got {kind(value)}")
+    if not number.is_finite():
+        fail(f"expected a number, got {kind(value)}")
+    return number
+
+
+def _amount(credits: bool) -> Callable[[Any], Decimal]:
+    def validate(value: Any) -> Decimal:
+        number = _number(value)
+        if problem := amount_problem(number, credits=credits):
+            fail(problem)
+        return number
+
+    return validate
+
+
+def Amount(*, credits: bool = False) -> Rule:  # noqa: N802 - a type
+    """Money (:func:`contracts.limits.amount_problem`): more than 0, or any sign where credits are meant."""
+    schema = {"type": ["number", "string"], "maximum": 1e13}
+    return Rule(_amount(credits), schema)
+
+
+def _percentage(value: Any) -> Decimal:
+    number = _number(value)
+    if problem := percentage_problem(number):
+        fail(problem)
+    return number
+
+
+PERCENTAGE = Rule(_percentage, {"type": ["number", "string"], "exclusiveMinimum": 0, "maximum": 100})
+
+
+def _date(value: Any) -> dt.date:
+    """YAML dates are read as text by the loader (so ``2026-02-30`` is this error, not a crash)."""
+    if isinstance(value, dt.datetime):
+        fail(f"expected a date (YYYY-MM-DD), got a date and time {value}")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    fail(f"expected a date of the form YYYY-MM-DD, got {kind(value)}")
+
+
+DATE = Rule(_date, {"type": "string", "format": "date"})
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        fail(f"expected true or false, got {kind(value)}")
+    return value
+
+
+FLAG = Rule(_flag, {"type": "boolean"})
+
+
+def _currency(value: Any) -> str:
+    text = _text(3, True)(value) if not isinstance(value, str) else value
+    if problem := currency_problem(text):
+        fail(problem)
+    return text.strip().upper()
+
+
+CURRENCY = Rule(_currency, {"type": "string", "pattern": "^[A-Za-z]{3}$"})
+"""An ISO 4217 code, read upper-cased."""
+
+
+def Choice(choices: Mapping[str, E]) -> Rule:  # noqa: N802 - a type
+    """One of ``choices`` (keys lower-case), matched case-insensitively, read as its value."""
+
+    def validate(value: Any) -> E:
+        if isinstance(value, str) and value.strip().lower() in choices:
+            return choices[value.strip().lower()]
+        fail(f"expected one of {', '.join(choices)}, got {kind(value)}")
+
+    words = sorted({*choices, *(str(v.value if isinstance(v, Enum) else v) for v in choices.values())})
+    schema = {"type": "string", "enum": [*words, *(w.upper() for w in words if w.upper() not in words)]}
+    return Rule(validate, schema)
+
+
+def _name(max_length: int | None) -> Callable[[Any], str]:
+    def validate(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            fail(f"expected a name, got {kind(value)}")
+        if problem := text_problem(value.strip(), max_length):
+            fail(problem)
+        return value.strip()
+
+    return validate
+
+
+def Name(max_length: int | None = None) -> Rule:  # noqa: N802 - a type
+    """A name in a list (a role, a user, a status): plain text, not empty."""
+    schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return Rule(_name(max_length), schema)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal | dt.date):
+        fail(f"expected a value, got {kind(value)}")
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    if problem := text_problem(text, 255, required=False):
+        fail(problem)
+    return text
+
+
+def _values(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        fail(f"expected a mapping of names to values, got {kind(value)}")
+    result: dict[str, str] = {}
+    for name, item in value.items():
+        if problem := text_problem(str(name).strip(), 50):
+            fail(problem, str(name))
+        try:
+            result[str(name)] = _value(item)
+        except PydanticCustomError as exc:
+            fail(str(exc.context["message"]) if exc.context else exc.message(), str(name))
+    return result
+
+
+VALUES = Rule(_values, {"type": "object", "additionalProperties": {"type": ["string", "number"]}})
+"""A mapping of names to values (contract attributes, thresholds by business unit)."""
+
+
+class Entry(BaseModel):
+    """One mapping of a file: unknown keys refused (a typo silently ignored is a field silently lost),
+    required keys given, and ``key: null`` read as absent, as people write it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shape(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            fail(f"expected a mapping, got {kind(data)}")
+        known, listed, required = _shape_of(cls)
+        for name in data:
+            if name not in known:
+                fail(f"unknown key (known: {listed})", str(name))
+        for name in required:
+            if data.get(name) is None:
+                fail("is required", name)
+        return {name: value for name, value in data.items() if value is not None}
+
+    def has(self, name: str) -> bool:
+        return name in self.model_fields_set
+
+
+_SHAPES: dict[type[BaseModel], tuple[frozenset[str], str, tuple[str, ...]]] = {}
+
+
+def _shape_of(model: type[BaseModel]) -> tuple[frozenset[str], str, tuple[str, ...]]:
+    """A model's keys, as the message lists them, and its required keys (worked out once per model: this
+    runs for every entry of a file)."""
+    if model not in _SHAPES:
+        fields = model.model_fields
+        names = tuple(fields)
+        required = tuple(n for n, info in fields.items() if info.is_required())
+        _SHAPES[model] = (frozenset(names), ", ".join(names), required)
+    return _SHAPES[model]
+
+
+def error_path(loc: tuple[int | str, ...], context: Mapping[str, Any] | None = None) -> str:
+    """``('contracts', 2, 'lines', 0, 'amount')`` as ``contracts[2].lines[0].amount``."""
+    parts = [*loc, *([context["key"]] if context and "key" in context else [])]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top)"
+
+
+def first_problem(exc: ValidationError) -> tuple[str, str]:
+    """The first error of a validation as (path, problem), in the loader's words."""
+    error = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    context = error.get("ctx")
+    if error["type"] == "ms_prcs" and context:
+        return error_path(loc, context), str(context["message"])
+    value = error.get("input")
+    if error["type"] == "list_type":
+        what = "a list of entries" if len(loc) == 1 else "a list"
+        return error_path(loc), f"expected {what}, got {kind(value)}"
+    if error["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        return error_path(loc), f"expected a mapping, got {kind(value)}"
+    if error["type"] == "missing":
+        return error_path(loc), "is required"
+    if error["type"] == "extra_forbidden":
+        return error_path(loc), "unknown key"
+    return error_path(loc), f"{error['msg']}, got {kind(value)}"

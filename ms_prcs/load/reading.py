@@ -1,0 +1,199 @@
+"""Reading load files: YAML, JSON and JSON Lines, validated whole against :class:`LoadDocument` before
+anything is written.
+
+- A key given twice in one mapping is refused, in YAML and JSON alike (the last one winning silently is
+  a field silently lost).
+- YAML dates are read as text and checked by the schema, so ``2026-02-30`` is an error at its path, not
+  a crash inside the YAML library; nesting deeper than Python's stack is refused as bad input.
+- JSON Lines (``.jsonl``, one ``{"section": entry}`` object a line) is validated a line at a time, so a
+  big file that is wrong in its last line is refused in the time it takes to read it, in memory that does
+  not grow with the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from contracts.errors import InvalidInput, LoadError
+from ms_prcs.inputs import first_problem, kind
+from ms_prcs.load.schema import SECTION_NAMES, LoadDocument
+
+SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_BaseLoader):  # type: ignore[misc]
+    """safe_load (libyaml's when installed) that refuses a key given twice in one mapping instead of keeping
+    the last silently, and leaves dates as text for the schema to check."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"key {key!r} is given twice")
+        result[key] = value
+    return result
+
+
+def parse_json(text: str) -> Any:
+    """JSON with numbers as exact decimals and duplicate keys refused (``ValueError``)."""
+    return json.loads(text, object_pairs_hook=_unique_pairs, parse_float=Decimal)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc})") from exc
+
+
+MAX_DEPTH = 32
+"""Nesting deeper than this is no load or job file (theirs is at most 8): refused before building it."""
+
+
+def _check_depth(text: str) -> None:
+    """libyaml builds nested collections recursively in C, where a deep enough file (``[[[[...``) is a
+    segmentation fault rather than an exception; its event stream is flat, so measure the depth there."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+                raise InvalidInput(f"nested deeper than {MAX_DEPTH} levels{where}")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def read_yaml(text: str) -> Any:
+    """YAML text as data, keys given twice refused, dates left as text (for job files and load files)."""
+    try:
+        _check_depth(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise InvalidInput("nested too deeply") from None
+
+
+def read_document(path: Path) -> Any:
+    """The parsed YAML (``.yaml``/``.yml``) or JSON (``.json``) of ``path``, chosen by its extension."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES or suffix == ".jsonl":
+        raise InvalidInput(f"{path}: a load file must end in .yaml, .yml or .json (or .jsonl: JSON Lines)")
+    text = _read_text(path)
+    try:
+        if suffix == ".json":
+            try:
+                return parse_json(text)
+            except ValueError as exc:  # json.JSONDecodeError is a ValueError
+                raise InvalidInput(f"{path}: not valid JSON: {exc}") from exc
+        try:
+            return read_yaml(text)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{path}: {exc}") from exc
+    except RecursionError:
+        raise InvalidInput(f"{path}: nested too deeply to be a load file") from None
+
+
+def validated(document: Any, where: str) -> LoadDocument:
+    """``document`` as a :class:`LoadDocument`, or the first problem as a LoadError at ``where: path``."""
+    try:
+        return LoadDocument.model_validate(document)
+    except ValidationError as exc:
+        path, problem = first_problem(exc)
+        raise LoadError(f"{where}: {path}", problem) from None
+    except RecursionError:
+        raise InvalidInput(f"{where}: nested too deeply to be a load file") from None
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str, Any]]:
+    """Each entry of a JSON Lines file: its line number, section and entry, checked for shape."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc})") from exc
+    with handle:
+        try:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = parse_json(line)
+                except ValueError as exc:
+                    raise InvalidInput(f"{path}: line {number}: not valid JSON: {exc}") from exc
+                except RecursionError:
+                    raise InvalidInput(f"{path}: line {number}: nested too deeply") from None
+                if not isinstance(item, dict) or len(item) != 1:
+                    raise LoadError(
+                        f"{path}: line {number}",
+                        f'expected one {{"section": entry}} mapping, got {kind(item)}',
+                    )
+                ((section, entry),) = item.items()
+                if section not in SECTION_NAMES:
+                    raise LoadError(
+                        f"{path}: line {number}: {section}",
+                        f"unknown section (known: {', '.join(SECTION_NAMES)})",
+                    )
+                yield number, section, entry
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{path}: cannot be read ({exc})") from exc
+
+
+def _validate_lines(path: Path) -> None:
+    """Every line of a JSON Lines file against its section's entry model, one line in memory at a time."""
+    seen: dict[str, int] = {}
+    for number, section, entry in _lines(path):
+        index = seen.get(section, 0)
+        seen[section] = index + 1
+        try:
+            LoadDocument.model_validate({section: [entry]})
+        except ValidationError as exc:
+            where, problem = first_problem(exc)
+            where = where.replace(f"{section}[0]", f"{section}[{index}]", 1)
+            raise LoadError(f"{path}: line {number}: {where}", problem) from None
+
+
+def _document_of_lines(path: Path) -> LoadDocument:
+    sections: dict[str, list[Any]] = {}
+    for _, section, entry in _lines(path):
+        sections.setdefault(section, []).append(entry)
+    return validated(sections, str(path))
+
+
+def check_file(path: Path) -> Callable[[], LoadDocument]:
+    """Validate ``path`` whole; returns how to get its document for loading (a JSON Lines file is read again
+    then, so that validating it never holds more than a line)."""
+    if path.suffix.lower() == ".jsonl":
+        _validate_lines(path)
+        return lambda: _document_of_lines(path)
+    document = validated(read_document(path), str(path))
+    return lambda: document
