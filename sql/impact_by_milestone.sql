@@ -4,6 +4,7 @@
 -- currency is that of the event's contract.
 SELECT mc.business_unit AS business_unit,
        mc.contract_num AS contract_num,
+       m.id AS milestone_pk,
        m.milestone_id AS milestone_id,
        m.milestone_num AS milestone_num,
        m.status AS status,
