@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from conditions import milestone as milestone_condition
 from conditions.registry import kind
 from conditions.sql import SqlConditionFailed, SqlReader
 from conditions.sql_rules import SqlRules, validate_sql
@@ -81,22 +82,45 @@ def explain_milestone(
     sql_role: str | None = None,
     completes: bool | None = None,
     held_back_by: Sequence[str] = (),
+    completed_in_run: frozenset[str] = frozenset(),
 ) -> Explanation:
     """Per condition, met or not and why; the summary's verdict for a Ready milestone is ``completes``, what
     the engine does (``ms_prcs.explain`` passes the verdict of a dry run over the milestone and what it waits
     on), never a second opinion: the words explain it. ``held_back_by``: the open milestones of earlier
-    steps. Without ``completes`` (no engine at hand) the verdict is the conditions' alone."""
+    steps. ``completed_in_run``: the milestones that dry run completes, so a Milestone condition on one of
+    them reads "met in this run" as the engine meets it (a chain), not "waiting for". Without
+    ``completes`` (no engine at hand) the verdict is the conditions' alone."""
+    in_run = completed_in_run if completes else frozenset()  # only a chain the engine completes it through
     verdicts = tuple(
         ConditionVerdict(
             c.condition_seq,
             str(c.condition_type),
             str(c.condition_status),
-            *explain_condition(session, c, as_of, rules=rules, timeout_s=timeout_s, sql_role=sql_role),
+            *_condition_words(session, c, as_of, in_run, rules, timeout_s, sql_role),
         )
         for c in milestone.conditions
     )
     complete, summary = _summary(milestone, verdicts, as_of, completes, held_back_by)
     return Explanation(milestone.key, as_of, str(milestone.status), complete, summary, verdicts)
+
+
+def _condition_words(
+    session: Session,
+    condition: MilestoneCondition,
+    as_of: dt.date,
+    completed_in_run: frozenset[str],
+    rules: SqlRules,
+    timeout_s: float,
+    sql_role: str | None,
+) -> tuple[bool, str]:
+    met, reason = explain_condition(
+        session, condition, as_of, rules=rules, timeout_s=timeout_s, sql_role=sql_role
+    )
+    if not met and completed_in_run and condition.condition_type == ConditionType.MILESTONE:
+        in_run = milestone_condition.explain_in_run(session, condition, as_of, completed_in_run)
+        if in_run is not None:
+            return in_run
+    return met, reason
 
 
 def explain_condition(

@@ -72,11 +72,26 @@ def ref_status(c: sa.FromClause) -> sa.ScalarSelect[Any]:
     return sa.select(ref.c.status).where(ref.c.id == c.c.ref_milestone_pk).scalar_subquery()
 
 
+def lag_met(
+    happened_on: sa.ColumnElement[Any], days_lag: sa.ColumnElement[int], as_of: dt.date
+) -> sa.ColumnElement[bool]:
+    """The Days Lag rule, its one definition: what happened on ``happened_on`` meets the condition as of
+    ``as_of`` once ``days_lag`` days have passed (``happened_on + days_lag <= as_of``, written as a bound on
+    ``happened_on``). NULL (never happened) is not met. :func:`met` and :func:`verdict` use it over the
+    condition rows; :func:`met_on` evaluates it for one date, for the explanation."""
+    return happened_on <= add_days(sa.literal(as_of, sa.Date), -days_lag)
+
+
+def met_on(session: Session, happened_on: dt.date, days_lag: int, as_of: dt.date) -> bool:
+    """:func:`lag_met` for one date, evaluated by the database as in a run (so the words cannot differ)."""
+    on = sa.literal(happened_on, sa.Date)
+    return bool(session.scalar(sa.select(sa.case((lag_met(on, sa.literal(days_lag), as_of), 1), else_=0))))
+
+
 def met(c: sa.FromClause, as_of: dt.date) -> sa.ColumnElement[bool]:
-    latest = add_days(sa.literal(as_of, sa.Date), -c.c.days_lag)
     return sa.or_(
-        sa.and_(is_contracts(c), ref_completed_on(c) <= latest),
-        sa.and_(is_projects(c), first_reached(c) <= latest),
+        sa.and_(is_contracts(c), lag_met(ref_completed_on(c), c.c.days_lag, as_of)),
+        sa.and_(is_projects(c), lag_met(first_reached(c), c.c.days_lag, as_of)),
     )
 
 
@@ -85,10 +100,14 @@ def verdict(
 ) -> sa.ColumnElement[int]:
     """:func:`met` and :func:`blocked` in one expression, with one primary-key probe per Contracts condition
     (not one for each question): the engine's first pass asks both of every Ready condition in a chunk."""
-    latest = add_days(sa.literal(as_of, sa.Date), -c.c.days_lag)
     ref = _REF
     on_ref = sa.case(
-        (sa.and_(ref.c.status == MilestoneStatus.COMPLETED, ref.c.completed_on <= latest), met),
+        (
+            sa.and_(
+                ref.c.status == MilestoneStatus.COMPLETED, lag_met(ref.c.completed_on, c.c.days_lag, as_of)
+            ),
+            met,
+        ),
         (ref.c.status == MilestoneStatus.CANCELLED, blocked),
         else_=not_met,
     )
@@ -102,7 +121,7 @@ def verdict(
     )
     projects = sa.case(
         (c.c.activity_status.is_(None), blocked),
-        (first_reached(c) <= latest, met),
+        (lag_met(first_reached(c), c.c.days_lag, as_of), met),
         (~activity, blocked),
         else_=not_met,
     )
@@ -144,7 +163,23 @@ def explain(session: Session, condition: MilestoneCondition, as_of: dt.date) -> 
         return False, "references no milestone"
     if ref.status != MilestoneStatus.COMPLETED or ref.completed_on is None:
         return False, f"waiting for {ref.key} ({ref.status})"
-    return _lagged(f"{ref.key} Completed on {ref.completed_on}", ref.completed_on, lag, as_of)
+    return _lagged(session, f"{ref.key} Completed on {ref.completed_on}", ref.completed_on, lag, as_of)
+
+
+def explain_in_run(
+    session: Session, condition: MilestoneCondition, as_of: dt.date, completed_in_run: frozenset[str]
+) -> tuple[bool, str] | None:
+    """The words for a Contracts condition whose milestone the same run completes first (the engine's dry
+    run says so: ``completed_in_run``): met in this run when the Days Lag allows a completion on ``as_of``
+    itself. None when the run does not meet it this way (the plain :func:`explain` words stand)."""
+    ref = condition.ref_milestone
+    if condition.source == MilestoneSource.PROJECTS or ref is None or ref.key not in completed_in_run:
+        return None
+    if ref.status == MilestoneStatus.COMPLETED:
+        return None
+    if not met_on(session, as_of, condition.days_lag or 0, as_of):
+        return None
+    return True, f"met in this run: {ref.key} completes first"
 
 
 def _explain_projects(
@@ -162,15 +197,16 @@ def _explain_projects(
     )
     if first is None:
         return False, f"waiting for project activity {activity} to reach {condition.activity_status}"
-    return _lagged(
-        f"project activity {activity} first reached {condition.activity_status} on {first}", first, lag, as_of
-    )
+    happened = f"project activity {activity} first reached {condition.activity_status} on {first}"
+    return _lagged(session, happened, first, lag, as_of)
 
 
-def _lagged(happened: str, on: dt.date, lag: int, as_of: dt.date) -> tuple[bool, str]:
+def _lagged(session: Session, happened: str, on: dt.date, lag: int, as_of: dt.date) -> tuple[bool, str]:
+    """Words around :func:`met_on`'s verdict; the date named is only the day the verdict turns."""
+    met = met_on(session, on, lag, as_of)
     due = on + dt.timedelta(days=lag)
     if lag == 0:
-        return (True, happened) if due <= as_of else (False, f"{happened}, after as-of {as_of}")
-    if due <= as_of:
+        return (True, happened) if met else (False, f"{happened}, after as-of {as_of}")
+    if met:
         return True, f"{happened}; Days Lag {lag}: met on {due}"
     return False, f"{happened}; Days Lag {lag}: met on {due}, after as-of {as_of}"

@@ -27,10 +27,17 @@ from ms_prcs.engine.reach import Reach
 from ms_prcs.settings import Settings
 
 
+def engine_completed(
+    engine: sa.Engine, key: MilestoneKey, as_of: dt.date, settings: Settings
+) -> frozenset[str]:
+    """The milestones a run as of ``as_of`` completes among ``key`` and what it waits on: a dry run."""
+    control = RunControl(as_of=as_of, milestone=key, dry_run=True, reach=Reach.WAITED_ON)
+    return frozenset(process(engine, control, settings).completed)
+
+
 def engine_completes(engine: sa.Engine, key: MilestoneKey, as_of: dt.date, settings: Settings) -> bool:
     """Whether a run as of ``as_of`` completes ``key``: a dry run over it and what it waits on."""
-    control = RunControl(as_of=as_of, milestone=key, dry_run=True, reach=Reach.WAITED_ON)
-    return str(key) in process(engine, control, settings).completed
+    return str(key) in engine_completed(engine, key, as_of, settings)
 
 
 def explain(
@@ -43,12 +50,14 @@ def explain(
     sql_role: str | None = None,
 ) -> Explanation:
     completes = None
+    completed: frozenset[str] = frozenset()
     held: list[str] = []
     if milestone.status == MilestoneStatus.READY:
         engine = cast(sa.Engine, session.get_bind())
         settings = replace(Settings(), sql_rules=rules, sql_timeout_s=timeout_s, sql_role=sql_role)
         key = MilestoneKey.parse(milestone.key)
-        completes = engine_completes(engine, key, as_of, settings)
+        completed = engine_completed(engine, key, as_of, settings)
+        completes = str(key) in completed
         held = earlier_open_keys(session, milestone.id)
     return explain_milestone(
         session,
@@ -59,4 +68,5 @@ def explain(
         sql_role=sql_role,
         completes=completes,
         held_back_by=held,
+        completed_in_run=completed,
     )

@@ -3,6 +3,7 @@
 -- Ready row in the history (inserted outside the services) sorts last, with no date.
 SELECT c.business_unit AS business_unit,
        c.contract_num AS contract_num,
+       m.id AS milestone_pk,
        m.milestone_id AS milestone_id,
        m.milestone_num AS milestone_num,
        m.descr AS descr,

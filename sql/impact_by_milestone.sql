@@ -1,9 +1,12 @@
--- Impact by Milestone: per milestone that is not Completed, the billing and revenue plan events that wait on
--- it and their amounts. A billing event waits until it is Billed, a revenue event until it is Recognized or
--- Reversed. An event's amount is its own amount or else its percentage of its contract line's amount; the
--- currency is that of the event's contract.
+-- Impact by Milestone, the own-milestone view (report impact --by own-milestone): per milestone that is not
+-- Completed, the billing and revenue plan events that wait on it and their amounts. The default flow view
+-- (ms_prcs/reports/impact_flow.py) returns the same columns, built from the step and approval rules.
+-- A billing event waits until it is Billed, a revenue event until it is Recognized or Reversed. An event's
+-- amount is its own amount or else its percentage of its contract line's amount; the currency is that of the
+-- event's contract.
 SELECT mc.business_unit AS business_unit,
        mc.contract_num AS contract_num,
+       m.id AS milestone_pk,
        m.milestone_id AS milestone_id,
        m.milestone_num AS milestone_num,
        m.status AS status,

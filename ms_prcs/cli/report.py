@@ -111,9 +111,19 @@ def activity(
 
 @report.command("impact")
 @report_options
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(("flow", "own-milestone")),
+    default="flow",
+    show_default=True,
+    help="flow: on the earliest milestones of the contract's flow not yet approved (what the money waits "
+    "on); own-milestone: on each event's own milestone.",
+)
 @pass_app
 def impact(
     app: AppContext,
+    by: str,
     business_units: tuple[str, ...],
     date_from: dt.date | None,
     date_to: dt.date | None,
@@ -121,11 +131,11 @@ def impact(
     fmt: str | None,
     output: Path | None,
 ) -> None:
-    """Billing and revenue amounts waiting on milestones not yet Completed, with totals per business unit."""
+    """Billing and revenue amounts waiting on milestones not yet approved, with totals per business unit."""
     from ms_prcs.reports import impact_report
 
     with app.session() as session:
-        result = impact_report(session, _scope(app, business_units, date_from, date_to, as_of))
+        result = impact_report(session, _scope(app, business_units, date_from, date_to, as_of), by)
     _emit(app, result, fmt, output)
 
 

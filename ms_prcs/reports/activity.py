@@ -104,16 +104,19 @@ def activity_report(session: Session, scope: ReportScope, top: int = 5) -> Activ
         binds=_BINDS,
         columns=_BOTTLENECK_COLUMNS,
     )
-    late = _past_due(session, scope)
+    late = past_due(session, scope)
     return ActivityReport(
-        scope=scope, by_milestone=_by_milestone(counts, late, scope), bottlenecks=_bottlenecks(waiting, scope)
+        scope=scope,
+        by_milestone=_by_milestone(counts, late, scope),
+        bottlenecks=_bottlenecks(waiting, late, scope),
     )
 
 
-def _past_due(session: Session, scope: ReportScope) -> pd.DataFrame:
+def past_due(session: Session, scope: ReportScope) -> pd.DataFrame:
     """Per open milestone in scope: Past Due by the approval view's rule (ready-by and complete-by,
     :func:`conditions.approvals.view.deadlines`, the statement the runs' warnings and ``approval list
-    --past-due`` read) or by its estimated completion date, each reason apart."""
+    --past-due`` read) or by its estimated completion date, each reason apart. The bottlenecks and the
+    Impact report read their ``past_due`` flag from here too, by ``milestone_pk``."""
     m, k = milestone_t, contract_t
     dl = deadlines(scope.as_of, lambda _m: sa.true(), late_only=False).subquery("ms_prcs_dl")
     day = sa.literal(scope.as_of, sa.Date)
@@ -135,6 +138,7 @@ def _past_due(session: Session, scope: ReportScope) -> pd.DataFrame:
         )
     rows = session.execute(
         sa.select(
+            m.c.id,
             m.c.milestone_id,
             m.c.status,
             sa.case((m.c.est_completion_date < day, 1), else_=0).label("past_due_estimated"),
@@ -145,7 +149,7 @@ def _past_due(session: Session, scope: ReportScope) -> pd.DataFrame:
         .where(*where)
     ).all()
     frame = pd.DataFrame.from_records(
-        [tuple(r) for r in rows], columns=["milestone_id", "status", *PAST_DUE_REASONS]
+        [tuple(r) for r in rows], columns=["milestone_pk", "milestone_id", "status", *PAST_DUE_REASONS]
     )
     frame["past_due"] = frame[list(PAST_DUE_REASONS)].max(axis=1) if len(frame) else []
     return frame
@@ -174,7 +178,13 @@ def _by_milestone(counts: pd.DataFrame, late: pd.DataFrame, scope: ReportScope) 
     return frame[list(COLUMNS)]
 
 
-def _bottlenecks(waiting: pd.DataFrame, scope: ReportScope) -> pd.DataFrame:
+def late_flags(late: pd.DataFrame, milestone_pks: pd.Series) -> list[bool]:
+    """Past Due (any reason of :func:`past_due`) for each of ``milestone_pks``."""
+    flagged = set(late.loc[late["past_due"] == 1, "milestone_pk"]) if len(late) else set()
+    return [int(pk) in flagged for pk in milestone_pks]
+
+
+def _bottlenecks(waiting: pd.DataFrame, late: pd.DataFrame, scope: ReportScope) -> pd.DataFrame:
     if waiting.empty:
         return pd.DataFrame({c: [] for c in BOTTLENECK_COLUMNS})
     frame = pd.DataFrame(
@@ -190,10 +200,7 @@ def _bottlenecks(waiting: pd.DataFrame, scope: ReportScope) -> pd.DataFrame:
             "ready_since": pd.to_datetime(waiting["ready_since"]),
             "days_ready": days_between(waiting["ready_since"], scope.clock).round(2),
             "est_completion_date": waiting["est_completion_date"],
-            "past_due": [
-                due is not None and not pd.isna(due) and due < scope.as_of
-                for due in waiting["est_completion_date"]
-            ],
+            "past_due": late_flags(late, waiting["milestone_pk"]),
         }
     )
     return frame[list(BOTTLENECK_COLUMNS)]

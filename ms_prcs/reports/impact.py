@@ -1,8 +1,12 @@
 """Impact by Milestone: the billing and revenue amounts that wait on milestones not yet Completed.
 
-A plan event waits on its milestone while the milestone is not Completed and the event is not done: a
-billing event until it is Billed, a revenue event until it is Recognized or Reversed. Cancelled milestones
-are included on purpose: money that waits on a cancelled milestone waits forever, which is worth seeing.
+A plan event waits while the event is not done: a billing event until it is Billed, a revenue event until
+it is Recognized or Reversed. Two views (``by``): ``flow`` (the default, the reference product's) places
+the amount on the earliest milestones of the contract's flow not yet approved, the approvals it waits on
+(:mod:`ms_prcs.reports.impact_flow`); ``own-milestone`` keeps it on the event's own milestone while that
+is not Completed (``sql/impact_by_milestone.sql``). Cancelled milestones are included on purpose: money that
+waits on a cancelled milestone waits forever, which is worth seeing. Past Due is the Activity report's rule
+(:func:`ms_prcs.reports.activity.past_due`: estimated date, ready-by, complete-by).
 Amounts are Decimals (an event's amount, or its percentage of its contract line's amount, rounded to
 cents) and are never added across currencies: the totals are per business unit and currency.
 """
@@ -19,7 +23,10 @@ from sqlalchemy import Date, Numeric, String, bindparam
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from contracts.errors import InvalidInput
 from contracts.status import BillingEventStatus, MilestoneStatus, PlanType, RevenueEventStatus
+from ms_prcs.reports.activity import late_flags, past_due
+from ms_prcs.reports.impact_flow import flow_rows
 from ms_prcs.reports.queries import run_query
 from ms_prcs.reports.scope import SCOPE_BINDS, ChartSpec, ReportScope, ReportTable, check_scope
 
@@ -51,6 +58,17 @@ _COLUMNS: dict[str, TypeEngine[Any]] = {
 }
 CENT = Decimal("0.01")
 
+FLOW = "flow"
+OWN_MILESTONE = "own-milestone"
+VIEWS = (FLOW, OWN_MILESTONE)
+"""Where an amount is placed: on the earliest open milestones of its flow, or on its own milestone."""
+
+
+_TABLE_TITLES = {
+    FLOW: "Amounts waiting on each milestone",
+    OWN_MILESTONE: "Amounts waiting on each milestone (its own events only)",
+}
+
 
 @dataclass(frozen=True, eq=False)
 class ImpactReport:
@@ -59,12 +77,13 @@ class ImpactReport:
     scope: ReportScope
     by_milestone: pd.DataFrame = field(repr=False)
     by_business_unit: pd.DataFrame = field(repr=False)
+    by: str = FLOW
     name: str = "impact"
     title: str = "Impact by Milestone"
 
     def tables(self) -> Sequence[ReportTable]:
         return (
-            ReportTable("by_milestone", "Amounts waiting on each milestone", self.by_milestone),
+            ReportTable("by_milestone", _TABLE_TITLES[self.by], self.by_milestone),
             ReportTable("by_business_unit", "Totals per business unit and currency", self.by_business_unit),
         )
 
@@ -92,8 +111,11 @@ class ImpactReport:
         )
 
 
-def impact_report(session: Session, scope: ReportScope) -> ImpactReport:
-    """Waiting event amounts per milestone, and their totals per business unit and currency: one query."""
+def impact_report(session: Session, scope: ReportScope, by: str = FLOW) -> ImpactReport:
+    """Waiting event amounts per milestone (placed as ``by`` says), and their totals per business unit and
+    currency: one query for the amounts, one for Past Due."""
+    if by not in VIEWS:
+        raise InvalidInput(f"impact report: unknown view {by!r} (one of {', '.join(VIEWS)})")
     check_scope(session, scope)
     params = scope.params() | {
         "billing": PlanType.BILLING.value,
@@ -102,12 +124,15 @@ def impact_report(session: Session, scope: ReportScope) -> ImpactReport:
         "billing_done": [s.value for s in BILLING_DONE],
         "revenue_done": [s.value for s in REVENUE_DONE],
     }
-    rows = run_query(session, "impact_by_milestone", params, binds=_BINDS, columns=_COLUMNS)
-    by_milestone = _by_milestone(rows, scope)
-    return ImpactReport(scope=scope, by_milestone=by_milestone, by_business_unit=_totals(by_milestone))
+    if by == FLOW:
+        rows = flow_rows(session, params)
+    else:
+        rows = run_query(session, "impact_by_milestone", params, binds=_BINDS, columns=_COLUMNS)
+    by_milestone = _by_milestone(rows, past_due(session, scope))
+    return ImpactReport(scope=scope, by_milestone=by_milestone, by_business_unit=_totals(by_milestone), by=by)
 
 
-def _by_milestone(rows: pd.DataFrame, scope: ReportScope) -> pd.DataFrame:
+def _by_milestone(rows: pd.DataFrame, late: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame({c: [] for c in COLUMNS})
     frame = rows.copy()
@@ -120,10 +145,7 @@ def _by_milestone(rows: pd.DataFrame, scope: ReportScope) -> pd.DataFrame:
         + "/"
         + frame["milestone_num"].astype(str)
     )
-    frame["past_due"] = [
-        status in (MilestoneStatus.PENDING, MilestoneStatus.READY) and due is not None and due < scope.as_of
-        for status, due in zip(frame["status"], frame["est_completion_date"], strict=True)
-    ]
+    frame["past_due"] = late_flags(late, frame["milestone_pk"])
     for column in ("billing_amount", "revenue_amount"):
         frame[column] = frame[column].map(_money)
     for column in ("billing_events", "revenue_events"):

@@ -42,8 +42,10 @@ def test_activity_table(cli: CliInvoke, report_db: Session) -> None:
     assert result.stdout == ACTIVITY_TABLE
 
 
-def test_impact_csv_is_the_main_table(cli: CliInvoke, report_db: Session) -> None:
-    result = cli("report", "impact", *AS_OF, "--format", "csv", "--bu", "us001")
+@pytest.mark.parametrize("by", [(), ("--by", "flow"), ("--by", "own-milestone")])
+def test_impact_csv_is_the_main_table(cli: CliInvoke, report_db: Session, by: tuple[str, ...]) -> None:
+    # The fixture has no steps: the flow view (the default) and the own-milestone view agree here.
+    result = cli("report", "impact", *AS_OF, *by, "--format", "csv", "--bu", "us001")
 
     assert result.exit_code == 0, result.stderr
     assert list(csv.reader(io.StringIO(result.stdout))) == [

@@ -5,16 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from sqlalchemy.orm import Session
 
+from contracts import admin, milestones
+from contracts.errors import InvalidInput
+from contracts.keys import ContractKey, MilestoneKey
+from contracts.status import PlanType
+from contracts.workflow.config import workflow_row
 from ms_prcs.reports import ReportScope, impact_report
+from ms_prcs.reports.impact import FLOW, OWN_MILESTONE
 from tests.reports import fixture
 
 D = Decimal
 
 
-def test_amounts_waiting_per_milestone(report_db: Session, scope: ReportScope) -> None:
-    report = impact_report(report_db, scope)
+@pytest.mark.parametrize("by", [FLOW, OWN_MILESTONE])
+def test_amounts_waiting_per_milestone(report_db: Session, scope: ReportScope, by: str) -> None:
+    report = impact_report(report_db, scope, by)
 
     # A is Completed: its 40% event does not wait. B: 60% of 1000.00 billing (the Billed 100.00 is done) and
     # 100% revenue. C: 250.50 billing (its revenue event is Recognized). D: Cancelled, not Completed, so 50% of
@@ -71,3 +79,93 @@ def test_empty_database(session: Session, scope: ReportScope) -> None:
     assert report.by_milestone.empty
     assert report.by_business_unit.empty
     assert report.totals() == {"milestones": 0, "billing_events": 0, "revenue_events": 0}
+
+
+# --- the flow view: the amount waits on the earliest milestones not yet approved ----------------------
+
+K4 = ContractKey.parse("US001/K4")
+
+
+def _flow(session: Session, steps: list[tuple[int, int]]) -> list[MilestoneKey]:
+    """Contract K4 (line 3000.00 USD) with one MS001 milestone per (step, sub_step) and one billing event of
+    300.00 on the last one; returns the milestone keys in the order given."""
+    admin.add_contract(session, K4, customer="ACME")
+    admin.add_line(session, K4, 1, product="SERVICES", amount=D("3000.00"))
+    keys = []
+    for step, sub_step in steps:
+        milestone = milestones.add_milestone(
+            session, K4, "MS001", fixture.at(0), est_completion_date=dt.date(2025, 4, 1)
+        )
+        row = workflow_row(session, milestone)
+        row.step, row.sub_step = step, sub_step
+        keys.append(MilestoneKey(K4, "MS001", milestone.milestone_num))
+    session.flush()
+    fixture._plan(session, K4, PlanType.BILLING, "BP4", [(keys[-1], "Pending", None, D("300.00"))])
+    session.commit()
+    return keys
+
+
+def _k4(session: Session, by: str = FLOW) -> dict[str, D]:
+    frame = impact_report(session, ReportScope(as_of=fixture.AS_OF), by).by_milestone
+    rows = frame[frame["milestone"].str.startswith("US001/K4/")]
+    return dict(zip(rows["milestone"], rows["billing_amount"], strict=True))
+
+
+def test_flow_places_the_amount_on_the_earliest_unapproved(report_db: Session) -> None:
+    _flow(report_db, [(1, 0), (2, 0), (3, 0)])
+
+    assert _k4(report_db) == {"US001/K4/MS001/1": D("300.00")}
+    assert _k4(report_db, OWN_MILESTONE) == {"US001/K4/MS001/3": D("300.00")}
+
+
+def test_flow_places_the_amount_on_each_open_milestone_of_one_step(report_db: Session) -> None:
+    _flow(report_db, [(1, 0), (1, 0), (2, 0)])
+
+    assert _k4(report_db) == {"US001/K4/MS001/1": D("300.00"), "US001/K4/MS001/2": D("300.00")}
+
+
+def test_sub_steps_order_milestones_within_a_step(report_db: Session) -> None:
+    _flow(report_db, [(1, 2), (1, 1), (2, 0)])
+
+    assert _k4(report_db) == {"US001/K4/MS001/2": D("300.00")}
+
+
+def test_the_amount_moves_on_as_approvals_happen(report_db: Session) -> None:
+    keys = _flow(report_db, [(1, 0), (2, 0), (2, 0), (3, 0)])
+    fixture.complete(report_db, keys[0], 8)
+    report_db.commit()
+
+    assert _k4(report_db) == {"US001/K4/MS001/2": D("300.00"), "US001/K4/MS001/3": D("300.00")}
+
+    fixture.complete(report_db, keys[1], 8.5)
+    report_db.commit()
+    assert _k4(report_db) == {"US001/K4/MS001/3": D("300.00")}
+
+    fixture.complete(report_db, keys[2], 9)
+    report_db.commit()
+    assert _k4(report_db) == {"US001/K4/MS001/4": D("300.00")}
+
+    fixture.complete(report_db, keys[3], 9.5)
+    report_db.commit()
+    assert _k4(report_db) == {}
+
+
+def test_a_cancelled_earlier_milestone_holds_nothing_back(report_db: Session) -> None:
+    keys = _flow(report_db, [(1, 0), (2, 0)])
+    milestones.cancel(report_db, keys[0], fixture.at(8))
+    report_db.commit()
+
+    assert _k4(report_db) == {"US001/K4/MS001/2": D("300.00")}
+
+
+def test_unordered_milestones_keep_their_own_events(report_db: Session, scope: ReportScope) -> None:
+    # The fixture has no steps: both views are the same, row for row (the own-milestone view as before).
+    flow = impact_report(report_db, scope).by_milestone
+    own = impact_report(report_db, scope, OWN_MILESTONE).by_milestone
+
+    assert flow.to_dict(orient="records") == own.to_dict(orient="records")
+
+
+def test_unknown_view_is_bad_input(report_db: Session, scope: ReportScope) -> None:
+    with pytest.raises(InvalidInput, match="unknown view 'nearest'"):
+        impact_report(report_db, scope, "nearest")

@@ -26,3 +26,6 @@ def test_activity_counts_past_due_like_the_approval_view(world: CliInvoke, engin
     reasons = ("past_due", "past_due_estimated", "past_due_ready_by", "past_due_complete_by")
     assert [rows["MS100"][r] for r in reasons] == [1, 0, 1, 0]
     assert [rows["MS200"][r] for r in reasons] == [1, 0, 0, 1]
+    # The bottlenecks (and the Impact report) flag Past Due by the same rule, per milestone.
+    late = {r["milestone"]: r["past_due"] for r in report["tables"]["bottlenecks"]}
+    assert late == {late_ready: True, late_complete: True}

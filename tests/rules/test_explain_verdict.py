@@ -9,6 +9,7 @@ import datetime as dt
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
+from conditions.explain import explain_milestone
 from contracts.keys import MilestoneKey, get_milestone
 from contracts.workflow_models import MilestoneWorkflow
 from ms_prcs.explain import explain
@@ -72,3 +73,43 @@ def test_a_step_holds_back_only_its_own_contract(session: Session, engine: Engin
     assert why(session, later_here)[0] is True
     run(engine)
     assert world.status(later_here) == "Completed"  # was held back by contract KA's open step 1
+
+
+def test_the_condition_lines_of_a_chain_say_what_the_run_does(session: Session, engine: Engine) -> None:
+    world = World(session)
+    k = world.contract("US001/K1")
+    first = world.milestone(k, "MS1", date_spec(AS_OF))
+    second = world.milestone(k, "MS2", ref_spec(first))
+    world.commit()
+    session.expire_all()
+    e = explain(session, get_milestone(session, second), AS_OF, rules=RULES, timeout_s=5.0)
+    assert [c.line() for c in e.conditions] == [
+        f"condition 1 (Milestone): met: met in this run: {first} completes first"
+    ]
+    assert e.summary == f"all 1 conditions are met (ALL): a run as of {AS_OF} completes it"
+    # Without the engine's verdict (no chain known) the line is the plain one.
+    plain = explain_milestone(session, get_milestone(session, second), AS_OF, rules=RULES, timeout_s=5.0)
+    assert [c.line() for c in plain.conditions] == [
+        f"condition 1 (Milestone): not met: waiting for {first} (Ready)"
+    ]
+    run(engine)
+    assert world.status(second) == "Completed"
+
+
+def test_a_days_lag_keeps_the_chain_apart(session: Session, engine: Engine) -> None:
+    world = World(session)
+    k = world.contract("US001/K1")
+    first = world.milestone(k, "MS1", date_spec(AS_OF))
+    second = world.milestone(k, "MS2", ref_spec(first, days_lag=2))
+    world.commit()
+    session.expire_all()
+    e = explain(session, get_milestone(session, second), AS_OF, rules=RULES, timeout_s=5.0)
+    assert (e.complete, [c.met for c in e.conditions]) == (False, [False])
+    assert e.conditions[0].reason == f"waiting for {first} (Ready)"
+    run(engine)
+    assert (world.status(first), world.status(second)) == ("Completed", "Ready")
+    later = AS_OF + dt.timedelta(days=2)
+    session.expire_all()
+    e = explain(session, get_milestone(session, second), later, rules=RULES, timeout_s=5.0)
+    assert e.conditions[0].reason == f"{first} Completed on {AS_OF}; Days Lag 2: met on {later}"
+    assert e.complete
