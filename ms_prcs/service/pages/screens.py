@@ -82,7 +82,11 @@ def _approvals(
     by_seq = {c.condition_seq: c for c in milestone.conditions}
     for a in found.approvals if found else ():
         rule = a.rule
-        approver = perms.writes and approver_problem(session, rule, milestone.contract_pk, perms.user) is None
+        # approving is Mark Complete: the approver rule and the milestone's classification both apply
+        approver = (
+            perms.may_change(milestone)
+            and approver_problem(session, rule, milestone.contract_pk, perms.user) is None
+        )
         editor = perms.may_edit_contract(milestone.contract_pk)
         actions: list[str] = []
         ready = milestone.status == MilestoneStatus.READY

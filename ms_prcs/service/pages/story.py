@@ -4,8 +4,8 @@ something to show) and the page and browser tests build their world with it, on 
 
 The people (user id, password, what they do):
 
-- ``admin``: the contract administrator (role ``contract-admin``, which classification ``CONTRACTS`` needs to
-  change the approval milestones), who may also start runs and read the reports;
+- ``admin``: the contract administrator (role ``contract-admin``; classification ``CONTRACTS`` of the approval
+  milestones lets it and ``approver`` change them), who may also start runs and read the reports;
 - ``approver1`` and ``approver2``: holders of role ``approver``, who approve or deny (a note is required to
   deny); ``approver2`` also reads the reports;
 - ``viewer``: no role: reads everything, may change nothing classified and approves nothing.
@@ -85,7 +85,12 @@ def build(session: Session, as_of: dt.date, settings: Settings | None = None) ->
     rights.ensure_roles(session)
     for role, descr in ((CONTRACT_ADMIN, "Contract administrators"), (APPROVER, "Milestone approvers")):
         admin.add_role(session, role, descr)
-    admin.add_classification(session, CLASSIFICATION, [CONTRACT_ADMIN], "Changed by contract administrators")
+    admin.add_classification(
+        session,
+        CLASSIFICATION,
+        [CONTRACT_ADMIN, APPROVER],
+        "Changed by contract administrators and approvers",
+    )
     for p in PEOPLE:
         admin.add_user(session, p.user, p.name, p.roles)
         credentials.set_password(session, p.user, p.password, who.at)
