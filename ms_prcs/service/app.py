@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +23,7 @@ from ms_prcs.service import problems
 from ms_prcs.service.accesslog import AccessLog
 from ms_prcs.service.context import ServiceContext
 from ms_prcs.service.deps import current_caller
+from ms_prcs.service.models import Problem
 from ms_prcs.service.routes import API_ROUTERS, health, session
 from ms_prcs.settings import Settings
 
@@ -29,6 +31,18 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 API_PREFIX = "/api/v1"
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entries of the error answers: all problem documents (they replace FastAPI's own 422)."""
+    return {
+        status: {
+            "model": Problem,
+            "description": problems.TITLES[status],
+            "content": {problems.PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
 
 
 def create_app(settings: Settings, *, page_routers: Sequence[APIRouter] = ()) -> FastAPI:
@@ -46,8 +60,12 @@ def create_app(settings: Settings, *, page_routers: Sequence[APIRouter] = ()) ->
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     problems.install(app)
     app.include_router(health.router)
-    app.include_router(session.router, prefix=API_PREFIX)
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(current_caller)])
+    app.include_router(session.router, prefix=API_PREFIX, responses=problem_responses(401, 422, 429))
+    api = APIRouter(
+        prefix=API_PREFIX,
+        dependencies=[Depends(current_caller)],
+        responses=problem_responses(401, 403, 404, 409, 422, 503),
+    )
     for router in API_ROUTERS:
         api.include_router(router)
     app.include_router(api)

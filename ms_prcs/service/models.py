@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from ms_prcs.service.credentials import Caller
 
 T = TypeVar("T")
 
-KEY_PART = r"^[A-Za-z0-9_.\-]+$"
+Stamp = Annotated[
+    dt.datetime,
+    PlainSerializer(lambda v: v.isoformat(), return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "ISO 8601 date and time in UTC, without an offset, as the CLI prints it",
+        }
+    ),
+]
+"""A timestamp as the database stores it (naive UTC) and ``ms-prcs --json`` prints it."""
+
+Id = Annotated[int, Field(ge=0, le=2**31 - 1)]
+"""A row id or number in a body: it fits the database's integers (a bigger one is refused, not an overflow)."""
 
 
 class Body(BaseModel):
@@ -149,7 +162,7 @@ class ConditionRow(BaseModel):
 
 
 class HistoryRow(BaseModel):
-    at: dt.datetime
+    at: Stamp
     object: str
     old: str | None
     new: str

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ms_prcs.service.models import Body
+from ms_prcs.service.models import Body, Id, Stamp
 
 # --- approvals and the inbox --------------------------------------------------------------------------
 
@@ -22,7 +22,7 @@ class ApprovalRow(BaseModel):
     rule: dict[str, Any]
     last_action: str | None
     last_by: str | None
-    last_at: dt.datetime | None
+    last_at: Stamp | None
     last_note: str | None
 
 
@@ -31,7 +31,7 @@ class ApprovalHistoryRow(BaseModel):
     action: str
     via: str | None
     by: str
-    at: dt.datetime
+    at: Stamp
     note: str | None
 
 
@@ -54,14 +54,14 @@ class MilestoneApprovals(BaseModel):
 
 class InboxItem(BaseModel):
     id: int
-    created_at: dt.datetime
+    created_at: Stamp
     milestone: str | None
     text: str
     done: bool
 
 
 class Dismiss(Body):
-    ids: list[int] = Field(min_length=1, max_length=1000)
+    ids: list[Id] = Field(min_length=1, max_length=1000)
 
 
 # --- plans and events ---------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ class FeedRecord(BaseModel):
     currency: str | None
     as_of: dt.date | None
     process_instance: int | None
-    created_at: dt.datetime
+    created_at: Stamp
 
 
 class FeedPage(BaseModel):
@@ -185,7 +185,7 @@ class ConsumerRow(BaseModel):
     consumer: str
     acked_through: int
     waiting: int
-    updated_at: dt.datetime
+    updated_at: Stamp
 
 
 # --- runs ---------------------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ class RunRequestView(BaseModel):
     request: int
     state: str
     requested_by: str
-    requested_at: dt.datetime
+    requested_at: Stamp
     run_control: dict[str, Any]
     process_instance: int | None
     result: dict[str, Any] | None
@@ -223,8 +223,8 @@ class RunRow(BaseModel):
     scope: str
     trigger: str
     job: str
-    started_at: dt.datetime
-    ended_at: dt.datetime | None
+    started_at: Stamp
+    ended_at: Stamp | None
     outcome: str
     milestones_completed: int
     conditions_completed: int
@@ -245,7 +245,7 @@ class RunDetail(RunRow):
     dry_run: bool
     host: str
     pid: int | None
-    heartbeat_at: dt.datetime | None
+    heartbeat_at: Stamp | None
     milestones_processed: int
     chunks: int
     passes: int
@@ -263,11 +263,11 @@ class TokenRow(BaseModel):
     prefix: str
     scopes: list[str]
     descr: str
-    created_at: dt.datetime
+    created_at: Stamp
     created_by: str
-    expires_at: dt.datetime | None
-    last_used_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+    expires_at: Stamp | None
+    last_used_at: Stamp | None
+    revoked_at: Stamp | None
 
 
 class NewToken(TokenRow):

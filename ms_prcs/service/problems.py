@@ -135,6 +135,10 @@ def _database(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 503, "the database could not answer; try again")
 
 
+def _overflow(request: Request, exc: Exception) -> JSONResponse:
+    return problem(request, 422, f"a number or date is out of range: {exc}", "invalid-input")
+
+
 def _internal(request: Request, exc: Exception) -> JSONResponse:
     log.exception("internal error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(request, 500, "internal error; the service log has the details")
@@ -145,4 +149,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(Exception, _internal)

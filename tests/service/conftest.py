@@ -19,18 +19,21 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from billing_plans.templates import TemplateEventSpec, add_plan_template
 from contracts import admin
 from contracts.audit import Who
+from contracts.schema import METADATA
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, PlanType
 from contracts.templates import add_milestone_template
@@ -117,18 +120,42 @@ def app(world: World) -> FastAPI:
 
 
 @pytest.fixture
+def bare_app(tmp_path: Path) -> FastAPI:
+    """The app over a database it never opens: for what needs only its routes."""
+    return create_app(service_settings(f"sqlite:///{tmp_path}/unused.db"))
+
+
+@pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     """Anonymous."""
     with TestClient(app) as c:
         yield c
 
 
+_OPEN: list[TestClient] = []
+
+
+def open_client(app: FastAPI, **kwargs: Any) -> TestClient:
+    """A client whose event loop lives until the test ends (a client outside ``with`` starts one a request)."""
+    c = TestClient(app, **kwargs)
+    c.__enter__()
+    _OPEN.append(c)
+    return c
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().__exit__(None, None, None)
+
+
 def bearer(app: FastAPI, token: str) -> TestClient:
-    return TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    return open_client(app, headers={"Authorization": f"Bearer {token}"})
 
 
 def signed_in(app: FastAPI, user: str, password: str | None = None) -> TestClient:
-    c = TestClient(app)
+    c = open_client(app)
     answer = c.post("/api/v1/session", json={"user": user, "password": password or PASSWORDS[user]})
     assert answer.status_code == 200, answer.text
     return c
@@ -142,8 +169,7 @@ def full(app: FastAPI, world: World) -> TestClient:
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table but the bookkeeping ones, in a stable order: to assert "unchanged"."""
-    meta = MetaData()
-    meta.reflect(engine)
+    meta = METADATA
     with engine.connect() as conn:
         return {
             name: sorted(conn.execute(select(table)).all(), key=repr)
