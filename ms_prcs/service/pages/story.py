@@ -8,7 +8,10 @@ The people (user id, password, what they do):
   milestones lets it and ``approver`` change them), who may also start runs and read the reports;
 - ``approver1`` and ``approver2``: holders of role ``approver``, who approve or deny (a note is required to
   deny); ``approver2`` also reads the reports;
-- ``viewer``: no role: reads everything, may change nothing classified and approves nothing.
+- ``viewer``: no role and not on the contract teams: reads everything, changes nothing classified, submits
+  and approves nothing.
+
+``admin``, ``approver1`` and ``approver2`` are the contract team of both contracts (who may submit by hand).
 
 The contracts: ``US001/K9001`` (Active) with ``PLANNING`` (a date, gate Plan, panel Milestones), then
 ``FINANCE`` (step 1: a date and the finance approval, blocks Closed) and ``LEADERSHIP`` (step 2: the
@@ -25,6 +28,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from conditions.approvals.config import RuleSpec, set_template_rule
+from conditions.approvals.rules import add_team_member
 from conditions.ready import make_ready
 from contracts import admin, milestones, templates
 from contracts.audit import Who
@@ -104,6 +108,8 @@ def build(session: Session, as_of: dt.date, settings: Settings | None = None) ->
         admin.set_contract_status(session, key, ContractStatus.ACTIVE, who)
         for mid in ids:
             milestones.add_milestone(session, key, mid, who, from_template=True)
+        for p in PEOPLE[:3]:  # the contract team: who may submit (and edit the contract); not the viewer
+            add_team_member(session, key, p.user, "Contract team", PEOPLE[0].user)
     rules = (settings or Settings()).sql_rules
     make_ready(session, PLANNING, who, rules)
     session.flush()

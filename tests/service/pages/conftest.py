@@ -7,6 +7,7 @@ and the CSRF token it reads from the last page, as a person's browser would.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -58,7 +59,7 @@ class Visitor:
 
 def refusal(answer: httpx.Response) -> str:
     found = REFUSAL.search(answer.text)
-    return found.group(1) if found else ""
+    return html.unescape(found.group(1)) if found else ""
 
 
 @pytest.fixture

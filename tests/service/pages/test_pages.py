@@ -273,3 +273,13 @@ def test_every_form_of_every_page_carries_the_csrf_token(visitor: Make) -> None:
     assert action is not None
     answer = admin.post(action.group(1), fields, csrf=False)  # exactly what the browser would send
     assert answer.status_code == 303, answer.text
+
+
+def test_only_the_contract_team_is_offered_submit(visitor: Make) -> None:
+    admin, viewer = visitor("admin"), visitor("viewer")
+    admin.act(FINANCE, "ready")
+    assert 'data-testid="submit-m-FINANCE-1-2"' in admin.get(CONTRACT).text
+    assert 'data-testid="submit-m-FINANCE-1-2"' not in viewer.get(CONTRACT).text
+    refused = viewer.act(FINANCE, "submit", seq="2")
+    assert refused.status_code == 403
+    assert "only members of the contract's team may edit it (admin, approver1, approver2)" in refusal(refused)
