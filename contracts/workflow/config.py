@@ -141,9 +141,9 @@ class WorkflowSpec:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise InvalidInput(f"{obj}: {name.replace('_', '-')} {value} must be 0 or more")
-        for what, name in (("stage gate", self.stage_gate), ("panel", self.panel)):
-            if name is not None and len(name.strip()) > 30:
-                raise InvalidInput(f"{obj}: {what} name {name!r} is longer than 30 characters")
+        for what, given in (("stage gate", self.stage_gate), ("panel", self.panel)):
+            if given is not None and len(given.strip()) > 30:
+                raise InvalidInput(f"{obj}: {what} name {given!r} is longer than 30 characters")
         for bu, amount in (self.thresholds or {}).items():
             if not amount.is_finite() or amount < 0:
                 raise InvalidInput(f"{obj}: threshold {amount} for {bu} must be a number of 0 or more")

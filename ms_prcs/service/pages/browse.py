@@ -98,9 +98,9 @@ def sign_in(request: Request, ctx: Ctx, form: Form) -> Response:
         if exc.headers and "Retry-After" in exc.headers:
             response.headers["Retry-After"] = exc.headers["Retry-After"]
         return response
-    response = redirect(ctx, target)
-    start_session(request, ctx, result, response)
-    return response
+    answer = redirect(ctx, target)
+    start_session(request, ctx, result, answer)
+    return answer
 
 
 @router.post("/sign-out")
