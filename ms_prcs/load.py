@@ -783,6 +783,8 @@ WORKFLOW_FIELDS = (
     "complete_by_days",
     "unset_on",
     "blocks",
+    "panel",
+    "save_and_complete",
 )
 OPTIONAL_FIELDS = ("optional", "manual_roles", "amount_source", "thresholds", "attributes", "join")
 
@@ -803,6 +805,8 @@ def _workflow_spec(entry: Entry, template: bool) -> workflow_config.WorkflowSpec
             complete_by_days=maybe_int("complete_by_days"),
             unset_on=workflow_config.parse_unset(entry.names("unset_on")) if entry.has("unset_on") else None,
             blocks=workflow_config.parse_statuses(entry.names("blocks")) if entry.has("blocks") else None,
+            panel=entry.text("panel") if entry.has("panel") else None,
+            save_and_complete=entry.flag("save_and_complete", False) if entry.has("save_and_complete") else None,
         )
         if not template:
             return spec
@@ -833,6 +837,8 @@ WORKFLOW_SPEC_FIELDS = (
     "complete_by_days",
     "unset_on",
     "blocks",
+    "panel",
+    "save_and_complete",
 )
 
 
