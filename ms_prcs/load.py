@@ -806,7 +806,9 @@ def _workflow_spec(entry: Entry, template: bool) -> workflow_config.WorkflowSpec
             unset_on=workflow_config.parse_unset(entry.names("unset_on")) if entry.has("unset_on") else None,
             blocks=workflow_config.parse_statuses(entry.names("blocks")) if entry.has("blocks") else None,
             panel=entry.text("panel") if entry.has("panel") else None,
-            save_and_complete=entry.flag("save_and_complete", False) if entry.has("save_and_complete") else None,
+            save_and_complete=entry.flag("save_and_complete", False)
+            if entry.has("save_and_complete")
+            else None,
         )
         if not template:
             return spec
