@@ -283,3 +283,26 @@ def test_only_the_contract_team_is_offered_submit(visitor: Make) -> None:
     refused = viewer.act(FINANCE, "submit", seq="2")
     assert refused.status_code == 403
     assert "only members of the contract's team may edit it (admin, approver1, approver2)" in refusal(refused)
+
+
+def test_the_inbox_lists_past_due_first(visitor: Make, session: Session) -> None:
+    from conditions.approvals.inbox import assign
+    from contracts.workflow.config import WorkflowSpec, set_milestone_workflow
+
+    admin, approver1 = visitor("admin"), visitor("approver1")
+    admin.act(FINANCE, "ready")
+    admin.act(FINANCE, "submit", seq="2")
+    leadership = MilestoneKey.parse("US001/K9001/LEADERSHIP/1")
+    who = Who("admin", dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    late = WorkflowSpec(ready_by_date=who.at.date() - dt.timedelta(days=3))
+    set_milestone_workflow(session, leadership, late, who)
+    assign(session, leadership, "approver1", who)
+    session.commit()
+    items = approver1.get("/inbox.json").json()["items"]
+    assert [(i["milestone"], i["past_due"]) for i in items] == [
+        ("US001/K9001/LEADERSHIP/1", True),
+        (FINANCE, False),
+    ]
+    assert items[0]["past_due_words"].startswith("not submitted by ")
+    page = approver1.get("/inbox").text
+    assert page.index("LEADERSHIP") < page.index("FINANCE") and "Past Due" in page
