@@ -124,6 +124,7 @@ def bench_milestones(api: httpx.Client, keys: list[str]) -> dict[str, float]:
 
 def bench_feed(api: httpx.Client, page: int) -> dict[str, float]:
     consumer = f"bench-{os.getpid()}"
+    api.get(f"/api/v1/feed/{consumer}", params={"limit": 1}).raise_for_status()  # warm up; reading changes nothing
     entries = claimed = 0
     started = time.perf_counter()
     while True:
