@@ -38,6 +38,10 @@ class MilestoneWorkflowFields:
     unset_on_reopen: Mapped[bool] = mapped_column(Boolean, default=False)
     blocks_statuses: Mapped[str] = mapped_column(String(60), default="")
     """Comma-separated contract statuses (e.g. ``Active,Closed``) refused until this milestone is Completed."""
+    panel: Mapped[str | None] = mapped_column(String(30))
+    """The panel (section of the contract's milestones page) the milestone is shown on; None = Milestones."""
+    save_and_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Approving it may close the contract in the same step (the seed's Save & Complete button)."""
 
 
 class MilestoneWorkflow(MilestoneWorkflowFields, Base):

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -83,6 +84,8 @@ class DemoWorld:
     rng: random.Random
     contract_keys: list[ContractKey] = field(default_factory=list)
     highlights: dict[str, MilestoneKey] = field(default_factory=dict)
+    people: list[Any] = field(default_factory=list)
+    """Who can sign in to the pages (:class:`ms_prcs.service.pages.story.Person`), added by :func:`pages_story`."""
 
     def day(self, offset: int) -> dt.date:
         return self.as_of + dt.timedelta(days=offset)
@@ -276,12 +279,20 @@ def billing_and_revenue_plans(world: DemoWorld) -> None:
         make_ready(s, made["WARRANTY"], world.who(-28), rules)
 
 
+def pages_story(world: DemoWorld) -> None:
+    """Sign-in users for each role and two contracts with approvals, panels and stage gates, for the pages."""
+    from ms_prcs.service.pages import story
+
+    world.people.extend(story.build(world.session, world.as_of))
+
+
 STEPS: list[DemoStep] = [
     reference_data,
     project_activities,
     milestone_templates,
     contracts,
     billing_and_revenue_plans,
+    pages_story,
 ]
 """The demo, in order. Append a step to show more (it runs in the same transaction, after these)."""
 
@@ -341,6 +352,7 @@ class Demo:
     today: RunResult
     by_status: dict[str, dict[str, int]]
     explained: list[tuple[str, str]]
+    people: tuple[Any, ...] = ()
 
 
 def build(
@@ -359,6 +371,7 @@ def build(
             for step in steps if steps is not None else STEPS:
                 step(world)
             highlights = dict(world.highlights)
+            people = tuple(world.people)
         history = process(engine, RunControl(as_of=as_of - dt.timedelta(days=14), trigger="demo"), settings)
         today = process(engine, RunControl(as_of=as_of, trigger="demo"), settings)
         with Session(engine) as session:
@@ -371,6 +384,7 @@ def build(
                 today=today,
                 by_status=_by_status(session),
                 explained=_explain_some(session, highlights, as_of, settings),
+                people=people,
             )
     finally:
         engine.dispose()

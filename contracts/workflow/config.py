@@ -113,6 +113,9 @@ class WorkflowSpec:
     complete_by_days: int | None = None
     unset_on: frozenset[UnsetAction] | None = None
     blocks: tuple[ContractStatus, ...] | None = None
+    panel: str | None = None
+    """The page panel it is shown on; ``""`` puts it back on the default Milestones panel."""
+    save_and_complete: bool | None = None
     # templates only: the optional milestone's triggers
     optional: bool | None = None
     manual_add_roles: tuple[str, ...] | None = None
@@ -138,8 +141,9 @@ class WorkflowSpec:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise InvalidInput(f"{obj}: {name.replace('_', '-')} {value} must be 0 or more")
-        if self.stage_gate is not None and len(self.stage_gate.strip()) > 30:
-            raise InvalidInput(f"{obj}: stage gate name {self.stage_gate!r} is longer than 30 characters")
+        for what, given in (("stage gate", self.stage_gate), ("panel", self.panel)):
+            if given is not None and len(given.strip()) > 30:
+                raise InvalidInput(f"{obj}: {what} name {given!r} is longer than 30 characters")
         for bu, amount in (self.thresholds or {}).items():
             if not amount.is_finite() or amount < 0:
                 raise InvalidInput(f"{obj}: threshold {amount} for {bu} must be a number of 0 or more")
@@ -161,6 +165,10 @@ class WorkflowSpec:
                 values[f"unset_on_{action.value}"] = action in self.unset_on
         if self.blocks is not None:
             values["blocks_statuses"] = ",".join(s.value for s in self.blocks)
+        if self.panel is not None:
+            values["panel"] = self.panel.strip() or None
+        if self.save_and_complete is not None:
+            values["save_and_complete"] = self.save_and_complete
         return values
 
     def template_options_given(self) -> list[str]:
@@ -181,6 +189,7 @@ def _defaults(row: MilestoneWorkflowFields) -> None:
         ("unset_on_detail", False),
         ("unset_on_reopen", False),
         ("blocks_statuses", ""),
+        ("save_and_complete", False),
     ):
         if getattr(row, name) is None:
             setattr(row, name, value)

@@ -65,4 +65,12 @@ def render(d: demo_builder.Demo, db_url: str) -> str:
     waiting = [key for key, why in d.explained if not why.startswith("it is Completed")]
     lines += [f"  {cmd} milestone show {waiting[-1]} --as-of {d.as_of}"] if waiting else []
     lines += [f"  {cmd} run --as-of {d.as_of + dt.timedelta(days=30)} --dry-run"]
+    if d.people:
+        lines += [
+            "",
+            "The pages: write the service's secret key once, serve, open http://127.0.0.1:8000/ and sign in:",
+            f"  {cmd} init && {cmd} serve",
+            *(f"  {p.user:<10} password {p.password:<20} {p.does}" for p in d.people),
+            "  Contract US001/K9001 has the approvals: http://127.0.0.1:8000/contracts/US001/K9001",
+        ]
     return "\n".join(lines)

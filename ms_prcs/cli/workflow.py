@@ -70,6 +70,13 @@ def structure_options(f: F) -> F:
             metavar="Active,Closed|none",
             help="Contract statuses it blocks.",
         ),
+        click.option("--panel", help="Panel of the milestones page it is shown on ('' = Milestones)."),
+        click.option(
+            "--save-and-complete/--no-save-and-complete",
+            "save_and_complete",
+            default=None,
+            help="Offer Save & Complete (approve and close the contract) on its approvals.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -88,6 +95,8 @@ def _spec(kw: dict[str, Any], **extra: Any) -> WorkflowSpec:
         complete_by_days=kw["complete_by_days"],
         unset_on=parse_unset(kw["unset_on"]) if kw["unset_on"] else None,
         blocks=parse_statuses(kw["blocks"]) if kw["blocks"] else None,
+        panel=kw["panel"],
+        save_and_complete=kw["save_and_complete"],
         **extra,
     )
 
@@ -103,6 +112,8 @@ def _workflow_data(row: Any) -> dict[str, Any]:
         or (f"+{row.complete_by_days}d" if row.complete_by_days is not None else None),
         "unset_on": ",".join(a for a in ("amount", "detail", "reopen") if getattr(row, f"unset_on_{a}")),
         "blocks": row.blocks_statuses,
+        "panel": row.panel,
+        "save_and_complete": bool(row.save_and_complete),
     }
 
 

@@ -39,7 +39,7 @@ from contracts.status import (
     PlanType,
     RequiredConditions,
 )
-from contracts.workflow_models import StageGate
+from contracts.workflow_models import MilestoneWorkflow, StageGate
 from ms_prcs.inputs import (
     CONTRACT_KEY,
     CURRENCY,
@@ -72,6 +72,7 @@ PRODUCT = column_length(ContractLine.product)
 DESCR = 255
 """``descr`` columns are ``String(255)`` (the models' default for text)."""
 GATE = column_length(StageGate.name)
+PANEL = column_length(MilestoneWorkflow.panel)
 CUSTOMER = 30
 SQL_TEXT = column_length(MilestoneCondition.sql_text)
 
@@ -299,6 +300,8 @@ class TemplateWorkflowEntry(Entry):
     complete_by_days: Annotated[int, Whole(0, MAX_DAYS)] | None = None
     unset_on: list[Annotated[str, Name(DESCR)]] | None = None
     blocks: list[Annotated[str, Name(STATUS)]] | None = None
+    panel: Annotated[str, Text(PANEL)] | None = None
+    save_and_complete: Annotated[bool, FLAG] | None = None
     optional: Annotated[bool, FLAG] | None = None
     manual_roles: list[Annotated[str, Name(ROLE)]] | None = None
     amount_source: Annotated[str, Text(STATUS)] | None = None
@@ -319,6 +322,8 @@ class MilestoneWorkflowEntry(Entry):
     complete_by_days: Annotated[int, Whole(0, MAX_DAYS)] | None = None
     unset_on: list[Annotated[str, Name(DESCR)]] | None = None
     blocks: list[Annotated[str, Name(STATUS)]] | None = None
+    panel: Annotated[str, Text(PANEL)] | None = None
+    save_and_complete: Annotated[bool, FLAG] | None = None
 
 
 # --- finance operations: holds, alert contacts, webhooks ----------------------------------------------

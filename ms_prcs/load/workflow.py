@@ -33,6 +33,8 @@ def workflow_spec(
             complete_by_days=entry.complete_by_days,
             unset_on=workflow_config.parse_unset(entry.unset_on) if entry.unset_on is not None else None,
             blocks=workflow_config.parse_statuses(entry.blocks) if entry.blocks is not None else None,
+            panel=entry.panel,
+            save_and_complete=entry.save_and_complete,
         )
 
 
@@ -63,6 +65,8 @@ WORKFLOW_SPEC_FIELDS = (
     "complete_by_days",
     "unset_on",
     "blocks",
+    "panel",
+    "save_and_complete",
 )
 
 

@@ -25,4 +25,6 @@ LOG_CONFIG: dict[str, Any] = {
 
 
 def app_from_env() -> FastAPI:
-    return create_app(Settings.from_env())
+    from ms_prcs.service.pages import ROUTERS
+
+    return create_app(Settings.from_env(), page_routers=ROUTERS)

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ms_prcs.service.routes.health import head_revision
 from ms_prcs.service.security import token_digest
 from tests.conftest import CliInvoke
 from tests.service.conftest import free_port
@@ -114,7 +115,7 @@ def test_serve_answers_on_its_port(tmp_path: Path) -> None:
                     server.stderr.read() if server.stderr else ""
                 )
                 time.sleep(0.2)
-        assert ready.json() == {"status": "ok", "detail": "schema at 0005"}
+        assert ready.json() == {"status": "ok", "detail": f"schema at {head_revision()}"}
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/contracts").status_code == 401
     finally:
         server.terminate()
