@@ -25,22 +25,19 @@ Move = Callable[[Session, EventKey, Who], event_services.EventMove]
 
 
 def _simple(service: Callable[[Session, EventKey, Who], PlanEvent]) -> Move:
-    return lambda session, key, who: event_services.EventMove(service(session, key, who), False)
+    return lambda session, key, who: event_services.EventMove.of(service(session, key, who))
 
 
 def moved(ctx: ServiceContext, key: EventKey, who: Who, move: Move) -> EventMoved:
     with ctx.transaction() as session:
         done = move(session, key, who)
-        obj, status = event_services.describe(done.event), done.event.status
-    also = f"; plan {key.plan} is Completed" if done.plan_completed else ""
-    also += f"; plan {key.plan} left Completed (Ready)" if done.plan_reopened else ""
     return EventMoved(
-        event=str(key),
-        status=status,
+        event=done.event,
+        status=done.status,
         plan_completed=done.plan_completed,
         plan_reopened=done.plan_reopened,
         feed_entries=done.feed_entries,
-        message=f"{obj} is {status}{also}",
+        message=done.message,
     )
 
 
@@ -59,20 +56,20 @@ def pending(key: EKey, caller: Writer, ctx: Service) -> EventMoved:
 @router.post(f"{EVENT}/bill", response_model=EventMoved)
 def bill(key: EKey, caller: FeedReader, ctx: Service) -> EventMoved:
     """Billing system: a claimed (In Progress) billing event was billed."""
-    return moved(ctx, key, caller.who(), (event_services.bill))
+    return moved(ctx, key, caller.who(), event_services.bill)
 
 
 @router.post(f"{EVENT}/recognize", response_model=EventMoved)
 def recognize(key: EKey, caller: FeedReader, ctx: Service) -> EventMoved:
     """Revenue system: recognize an eligible (Ready, announced) revenue event."""
-    return moved(ctx, key, caller.who(), (event_services.recognize))
+    return moved(ctx, key, caller.who(), event_services.recognize)
 
 
 @router.post(f"{EVENT}/reverse", response_model=EventMoved)
 def reverse(key: EKey, caller: FeedReader, ctx: Service) -> EventMoved:
     """Revenue system: reverse a Recognized revenue event, also of a Completed plan (final; a reversal
     entry on the feed; ``replace`` adds the replacement)."""
-    return moved(ctx, key, caller.who(), (event_services.reverse))
+    return moved(ctx, key, caller.who(), event_services.reverse)
 
 
 @router.post(f"{EVENT}/credit", response_model=EventMoved)

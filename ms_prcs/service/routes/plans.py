@@ -85,14 +85,11 @@ def reverse(key: PKey, caller: Writer, ctx: Service) -> PlanUndone:
     """Reverse every Recognized event of a revenue plan, or credit every Billed event of a billing plan."""
     with ctx.transaction() as session:
         undo = event_services.undo_plan(session, key, caller.who())
-        status = undo.plan.status
-    also = "; it left Completed (Ready)" if undo.plan_reopened else ""
-    text = f"plan {key}: events {', '.join(undo.events)} undone, {undo.feed_entries} feed entries{also}"
     return PlanUndone(
-        plan=str(key),
-        status=status,
+        plan=undo.plan,
+        status=undo.status,
         events=list(undo.events),
         plan_reopened=undo.plan_reopened,
         feed_entries=undo.feed_entries,
-        message=text,
+        message=undo.message,
     )
