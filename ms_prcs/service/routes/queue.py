@@ -25,16 +25,12 @@ Short = Annotated[str | None, Query(min_length=1, max_length=60)]
 
 
 def _filter(f: QueueFilterIn) -> QueueFilter:
-    return QueueFilter(
-        business_unit=f.business_unit,
-        milestone_id=f.milestone_id,
-        est_from=f.est_from,
-        est_to=f.est_to,
-        condition_type=ConditionType[f.type.upper()] if f.type else None,
-        contract_num=f.contract,
-        customer=f.customer,
-        reason=f.reason,
-    )
+    return _queue_filter(**f.model_dump())
+
+
+def _queue_filter(business_unit: str, type: str | None, contract: str | None, **fields: Any) -> QueueFilter:
+    ctype = ConditionType[type.upper()] if type else None
+    return QueueFilter(business_unit=business_unit, condition_type=ctype, contract_num=contract, **fields)
 
 
 @router.get("/queue", response_class=Response, responses={200: {**REPORT_RESPONSES[200], "model": QueueOut}})
@@ -56,14 +52,14 @@ def list_queue(
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     """A business unit's Ready milestones, a page at a time, with why each is not complete."""
-    given = QueueFilterIn(
-        business_unit=bu, milestone_id=milestone_id, est_from=est_from, est_to=est_to, type=type,
-        contract=contract, customer=customer, reason=reason,
+    given = _queue_filter(
+        bu, type, contract, milestone_id=milestone_id, est_from=est_from, est_to=est_to, customer=customer,
+        reason=reason,
     )  # fmt: skip
     s = ctx.settings
     with ctx.transaction() as session:
         found = search.search(
-            session, _filter(given), as_of or ctx.today(), page=page, page_size=page_size,
+            session, given, as_of or ctx.today(), page=page, page_size=page_size,
             rules=s.sql_rules, timeout_s=s.sql_timeout_s, explain=explain,
         )  # fmt: skip
     if format == "csv":
