@@ -208,11 +208,44 @@ def set_event_pending(session: Session, key: EventKey, who: Who) -> PlanEvent:
 
 @dataclass(frozen=True)
 class EventMove:
-    event: PlanEvent
+    """What a move did, as plain values (read inside the transaction), so the CLI and the service render the
+    same data and the same message."""
+
+    event: str
+    """The event's key, ``BU/CONTRACT/LINE/PLAN_ID/EVENT_NUM``."""
+    plan: str
+    described: str
+    """How messages name it (:func:`describe`)."""
+    status: str
     plan_completed: bool
     plan_reopened: bool = False
     """A reversal or credit took the plan out of Completed (it is Ready again)."""
     feed_entries: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        event: PlanEvent,
+        plan_completed: bool = False,
+        plan_reopened: bool = False,
+        feed_entries: int = 0,
+    ) -> EventMove:
+        key = event_key(event)
+        return cls(
+            str(key),
+            str(key.plan),
+            describe(event),
+            event.status,
+            plan_completed,
+            plan_reopened,
+            feed_entries,
+        )
+
+    @property
+    def message(self) -> str:
+        also = f"; plan {self.plan} is Completed" if self.plan_completed else ""
+        also += f"; plan {self.plan} left Completed (Ready)" if self.plan_reopened else ""
+        return f"{self.described} is {self.status}{also}"
 
 
 def bill(session: Session, key: EventKey, who: Who) -> EventMove:
@@ -221,7 +254,8 @@ def bill(session: Session, key: EventKey, who: Who) -> EventMove:
     _check_move(event, BillingEventStatus.BILLED, Actor.CONSUMER)
     _refuse_if_held(session, event, "billed")
     _move(session, event, BillingEventStatus.BILLED, who, "billed")
-    return EventMove(event, complete_if_done(session, event.plan, who))
+    completed = complete_if_done(session, event.plan, who)
+    return EventMove.of(event, completed)
 
 
 def recognize(session: Session, key: EventKey, who: Who) -> EventMove:
@@ -237,7 +271,8 @@ def recognize(session: Session, key: EventKey, who: Who) -> EventMove:
         )
         raise RuleViolation(describe(event), f"is not eligible for recognition: {waiting}")
     _move(session, event, RevenueEventStatus.RECOGNIZED, who, "recognized")
-    return EventMove(event, complete_if_done(session, event.plan, who))
+    completed = complete_if_done(session, event.plan, who)
+    return EventMove.of(event, completed)
 
 
 def reverse(session: Session, key: EventKey, who: Who) -> EventMove:
@@ -272,10 +307,18 @@ UNDO: dict[PlanType, tuple[str, str, FeedKind, str]] = {
 
 @dataclass(frozen=True)
 class PlanUndo:
-    plan: Plan
+    """What :func:`undo_plan` did, as plain values."""
+
+    plan: str
+    status: str
     events: tuple[str, ...]
     plan_reopened: bool
     feed_entries: int
+
+    @property
+    def message(self) -> str:
+        also = "; it left Completed (Ready)" if self.plan_reopened else ""
+        return f"plan {self.plan}: events {', '.join(self.events)} undone, {self.feed_entries} feed entries{also}"
 
 
 def undo_plan(session: Session, key: PlanKey, who: Who) -> PlanUndo:
@@ -287,7 +330,8 @@ def undo_plan(session: Session, key: PlanKey, who: Who) -> PlanUndo:
     if not targets:
         raise RuleViolation(f"{plan.plan_type.lower()} plan {key}", f"has no {done} events to be {verb}")
     move = _undo(session, targets, new, kind, who, f"{verb} with its plan")
-    return PlanUndo(plan, tuple(str(event_key(e)) for e in targets), move.plan_reopened, move.feed_entries)
+    undone = tuple(str(event_key(e)) for e in targets)
+    return PlanUndo(str(key), plan.status.value, undone, move.plan_reopened, move.feed_entries)
 
 
 def add_replacement(session: Session, key: EventKey, who: Who) -> PlanEvent:
@@ -332,7 +376,7 @@ def _undo(
     reopened = reopen_if_short(
         session, plan, who, f"event {listed} {reason}; the plan no longer totals 100 %"
     )
-    return EventMove(targets[-1], False, reopened, entries)
+    return EventMove.of(targets[-1], False, reopened, entries)
 
 
 def _refuse_if_held(session: Session, event: PlanEvent, verb: str) -> None:

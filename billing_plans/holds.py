@@ -142,6 +142,22 @@ def release(
     hold = _active_hold(session, object_type, pk)
     if hold is None:
         raise RuleViolation(str(target), "is not on hold")
+    return _release(session, hold, who, as_of, reason)
+
+
+def release_hold(
+    session: Session, hold_id: int, who: Who, *, as_of: dt.date, reason: str = ""
+) -> ReleaseResult:
+    """Release hold ``hold_id`` (the service's ``POST /holds/{id}/release``), as :func:`release` does."""
+    hold = session.get(Hold, hold_id)
+    if hold is None:
+        raise NotFound("hold", str(hold_id))
+    if hold.released_at is not None:
+        raise RuleViolation(f"hold {hold_id}", f"was already released by {hold.released_by}")
+    return _release(session, hold, who, as_of, reason)
+
+
+def _release(session: Session, hold: Hold, who: Who, as_of: dt.date, reason: str) -> ReleaseResult:
     hold.released_at, hold.released_by, hold.release_reason = who.at, who.user, reason.strip()
     record_change(
         session,

@@ -15,6 +15,7 @@ import click
 
 from billing_plans import events as event_services
 from billing_plans import plans as plan_services
+from billing_plans.events import EventMove
 from billing_plans.keys import EventKey, PlanKey, event_key, get_plan
 from billing_plans.shares import parse_share
 from contracts.keys import ContractKey, MilestoneKey
@@ -304,30 +305,24 @@ def _event_move(verb: str, help_text: str) -> None:
     @json_option
     @pass_app
     def command(app: AppContext, key: EventKey) -> None:
-        plan_completed = plan_reopened = False
         with app.session() as session:
             who = app.who()
             match verb:
                 case "ready":
-                    row = event_services.set_event_ready(session, key, who)
+                    move = EventMove.of(event_services.set_event_ready(session, key, who))
                 case "pending":
-                    row = event_services.set_event_pending(session, key, who)
+                    move = EventMove.of(event_services.set_event_pending(session, key, who))
                 case "bill" | "recognize" | "reverse" | "credit":
                     move = getattr(event_services, verb)(session, key, who)
-                    row, plan_completed, plan_reopened = move.event, move.plan_completed, move.plan_reopened
                 case _:  # pragma: no cover
                     raise AssertionError(verb)
-            obj, status = event_services.describe(row), row.status
-            plan_key = str(key.plan)
-        also = f"; plan {plan_key} is Completed" if plan_completed else ""
-        also += f"; plan {plan_key} left Completed (Ready)" if plan_reopened else ""
         done(
             app,
-            f"{obj} is {status}{also}",
+            move.message,
             event=str(key),
-            status=status,
-            plan_completed=plan_completed,
-            plan_reopened=plan_reopened,
+            status=move.status,
+            plan_completed=move.plan_completed,
+            plan_reopened=move.plan_reopened,
         )
 
 
@@ -367,13 +362,11 @@ def plan_reverse(app: AppContext, key: PlanKey) -> None:
     """Reverse every Recognized event of a revenue plan, or credit every Billed event of a billing plan."""
     with app.session() as session:
         undo = event_services.undo_plan(session, key, app.who())
-        status = undo.plan.status.value
-    also = "; it left Completed (Ready)" if undo.plan_reopened else ""
     done(
         app,
-        f"plan {key}: events {', '.join(undo.events)} undone, {undo.feed_entries} feed entries{also}",
-        plan=str(key),
-        status=status,
+        undo.message,
+        plan=undo.plan,
+        status=undo.status,
         events=list(undo.events),
         plan_reopened=undo.plan_reopened,
         feed_entries=undo.feed_entries,

@@ -4,7 +4,6 @@ Status") and mass updates over its filter or a file of keys; each command is par
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import sys
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from contracts.keys import MilestoneKey
 from contracts.status import ConditionType, MilestoneStatus
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
-from ms_prcs.cli.output import format_table, print_json, to_jsonable
+from ms_prcs.cli.output import format_table, print_json
 from ms_prcs.cli.params import DATE
 from ms_prcs.workqueue import mass, search
 from ms_prcs.workqueue.search import QueueFilter
@@ -102,13 +101,10 @@ def queue_list(
     if app.json_output or fmt == "json":
         print_json(found.to_json())
         return
-    rows = [{**r, "reasons": "; ".join(r["reasons"])} for r in found.rows]
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=search.QUEUE_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in to_jsonable(row).items()})
+        click.echo(search.to_csv(found), nl=False)
         return
+    rows = [{**r, "reasons": "; ".join(r["reasons"])} for r in found.rows]
     last = min(found.total, page * page_size)
     click.echo(
         f"{found.total} Ready milestones; showing {(page - 1) * page_size + 1 if rows else 0}-{last} (page {page})"

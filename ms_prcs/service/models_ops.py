@@ -121,6 +121,9 @@ class EventMoved(BaseModel):
     event: str
     status: str
     plan_completed: bool
+    plan_reopened: bool = False
+    """A reversal or credit took the plan out of Completed (it is Ready again)."""
+    feed_entries: int = 0
     message: str
 
 

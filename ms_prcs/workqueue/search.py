@@ -10,7 +10,9 @@ explanation ``milestone show`` prints.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -97,6 +99,23 @@ QUEUE_FIELDS = (
     "reasons",
     "why",
 )
+
+
+def to_csv(found: QueuePage) -> str:
+    """The page as CSV, one row a milestone, its reasons joined by ``; `` (``queue list --format csv`` and
+    ``GET /api/v1/queue?format=csv``)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=QUEUE_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in found.rows:
+        flat = {**row, "reasons": "; ".join(row["reasons"])}
+        writer.writerow(
+            {
+                k: "" if v is None else (v.isoformat() if isinstance(v, dt.date) else v)
+                for k, v in flat.items()
+            }
+        )
+    return out.getvalue()
 
 
 def matching_ids(queue: QueueFilter, as_of: dt.date) -> sa.Select[tuple[int]]:

@@ -23,6 +23,7 @@ from tests.billing_plans.conftest import (
     complete,
     create,
     ekey,
+    event_pk,
     event_status,
     pkey,
     template,
@@ -72,8 +73,8 @@ def test_billing_event_walks_its_statuses(world: Session) -> None:
     assert event_status(world, "1/BP/1") == "In Progress"
     move = events.bill(world, ekey("1/BP/1"), who("billing"))
     world.commit()
-    assert (move.event.status, move.plan_completed) == ("Billed", False)
-    pk = move.event.id
+    assert (move.status, move.plan_completed) == ("Billed", False)
+    pk = event_pk(world, move.event)
     assert [c[:2] for c in changes(world, ObjectType.PLAN_EVENT, pk)] == [
         (None, "Pending"),
         ("Pending", "Ready"),
@@ -96,13 +97,13 @@ def test_revenue_event_is_recognized_only_when_eligible_and_reversed_for_good(wo
     )
     world.rollback()
     complete(world, ms("MS-USER"))
-    assert events.recognize(world, ekey("1/RP/1"), who()).event.status == "Recognized"
+    assert events.recognize(world, ekey("1/RP/1"), who()).status == "Recognized"
     world.commit()
     with pytest.raises(RuleViolation, match="only billing plan events are billed"):
         events.bill(world, ekey("1/RP/1"), who())
     world.rollback()
     move = events.reverse(world, ekey("1/RP/1"), who())
-    assert (move.event.status, move.plan_completed) == ("Reversed", False)
+    assert (move.status, move.plan_completed) == ("Reversed", False)
     with pytest.raises(InvalidTransition, match="Reversed -> Reversed: it is already Reversed"):
         events.reverse(world, ekey("1/RP/1"), who())
     with pytest.raises(InvalidTransition, match="Reversed is final"):

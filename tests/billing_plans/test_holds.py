@@ -114,7 +114,7 @@ def test_a_held_event_is_not_claimed_billed_or_recognized(plans: Session, engine
         event_entries(plans, "US001/K1000/2/RP/1") == [("revenue_event_eligible", "US001/K1000/2/RP/1")] * 2
     )
     assert event_entries(plans, "US001/K1000/1/BP/2") == [("billing_event_eligible", "US001/K1000/1/BP/2")]
-    assert events.recognize(plans, ekey("2/RP/1"), who()).event.status == "Recognized"
+    assert events.recognize(plans, ekey("2/RP/1"), who()).status == "Recognized"
     plans.commit()
 
     holds.release(plans, target("event", "US001/K1000/1/BP/2"), who("bo", LATER), as_of=AS_OF)

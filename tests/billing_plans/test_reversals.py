@@ -69,7 +69,7 @@ def test_a_recognized_event_of_a_completed_plan_is_reversed_and_read_on_the_feed
     s.commit()
     move = events.reverse(s, ekey("1/RP/2"), who("ana"))
     s.commit()
-    assert (move.event.status, move.plan_reopened, move.feed_entries) == ("Reversed", True, 1)
+    assert (move.status, move.plan_reopened, move.feed_entries) == ("Reversed", True, 1)
     assert plan_status(s, "1/RP") == "Ready"
     page = feed.read(s, "revenue")
     assert [(e.kind.value, feed.entry_key(e), e.amount, e.percentage) for e in page.entries] == [

@@ -36,6 +36,8 @@ S = "/api/v1/milestones/US001/K1000/MS-SIGN/1"
 A = "/api/v1/milestones/US001/K2000/MS-USER/1/approvals/1"
 P = "/api/v1/plans/US001/K1000"
 E = "/api/v1/events/US001/K1000/1/BP-SIGN/1"
+Q = {"filter": {"business_unit": "US001"}}
+M = "US001/K1000/MS-SIGN/1"
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,35 @@ ENDPOINTS = [
     Endpoint("POST", f"{E}/bill", EV + "/bill", None, 409),
     Endpoint("POST", f"{E}/recognize", EV + "/recognize", None, 409),
     Endpoint("POST", f"{E}/reverse", EV + "/reverse", None, 409),
+    Endpoint("POST", f"{E}/credit", EV + "/credit", None, 409),
+    Endpoint("POST", f"{E}/replace", EV + "/replace", None, 409),
+    Endpoint("POST", f"{P}/1/BP-SIGN/reverse", PL + "/reverse", None, 409),
+    Endpoint(
+        "POST",
+        "/api/v1/holds",
+        "/api/v1/holds",
+        {"kind": "plan", "key": "US001/K1000/1/BP-SIGN", "reason": "audit"},
+        201,
+    ),
+    Endpoint("GET", "/api/v1/holds", "/api/v1/holds"),
+    Endpoint("POST", "/api/v1/holds/999999/release", "/api/v1/holds/{hold_id}/release", {}, 404),
+    Endpoint("GET", "/api/v1/queue?bu=US001", "/api/v1/queue"),
+    Endpoint("POST", "/api/v1/queue/complete", "/api/v1/queue/complete", {**Q, "dry_run": True}),
+    Endpoint("POST", "/api/v1/queue/set-date", "/api/v1/queue/set-date", {**Q, "shift": 1, "dry_run": True}),
+    Endpoint("POST", "/api/v1/queue/ready", "/api/v1/queue/ready", {"keys": [M], "dry_run": True}),
+    Endpoint("POST", "/api/v1/queue/pending", "/api/v1/queue/pending", {"keys": [M], "dry_run": True}),
+    Endpoint("POST", "/api/v1/alerts/send", "/api/v1/alerts/send", {"dry_run": True}),
+    Endpoint(
+        "POST",
+        "/api/v1/webhooks",
+        "/api/v1/webhooks",
+        {"consumer": "hooks", "url": "http://127.0.0.1:9/in", "secret": "0123456789abcdef"},
+        201,
+    ),
+    Endpoint("GET", "/api/v1/webhooks", "/api/v1/webhooks"),
+    Endpoint(
+        "POST", "/api/v1/webhooks/hooks/replay", "/api/v1/webhooks/{consumer}/replay", {"from_cursor": 1}
+    ),
     Endpoint("GET", "/api/v1/feed", "/api/v1/feed"),
     Endpoint("GET", "/api/v1/feed/billing", "/api/v1/feed/{consumer}"),
     Endpoint("POST", "/api/v1/feed/billing/ack", "/api/v1/feed/{consumer}/ack", {"through": 0}),

@@ -6,17 +6,21 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ms_prcs.service.routes import (
+    alerts,
     approvals,
     conditions,
     contracts,
     events,
     feed,
+    holds,
     inbox,
     milestones,
     plans,
+    queue,
     reports,
     runs,
     tokens,
+    webhooks,
 )
 
 API_ROUTERS: tuple[APIRouter, ...] = (
@@ -27,8 +31,12 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     inbox.router,
     plans.router,
     events.router,
+    holds.router,
     feed.router,
     runs.router,
     reports.router,
+    queue.router,
+    alerts.router,
+    webhooks.router,
     tokens.router,
 )

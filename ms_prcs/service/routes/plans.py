@@ -1,15 +1,18 @@
-"""Billing and revenue plans: list, show, create from a template, ready, pending."""
+"""Billing and revenue plans: list, show, create from a template, ready, pending, and reverse (issue 16:
+undo every Recognized or Billed event of the plan)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from billing_plans import events as event_services
 from billing_plans import plans as plan_services
 from billing_plans.keys import get_plan
 from contracts.keys import ContractKey
 from ms_prcs import workflow_hooks
 from ms_prcs.service.deps import Reader, Service, Writer
 from ms_prcs.service.models import Changed, Page
+from ms_prcs.service.models_fin import PlanUndone
 from ms_prcs.service.models_ops import CreatedPlan, PlanFromTemplate, PlanReady, PlanSummary
 from ms_prcs.service.routes.keys import PLAN, PKey
 from ms_prcs.service.routes.paging import Limit, Offset
@@ -75,3 +78,18 @@ def pending(key: PKey, caller: Writer, ctx: Service) -> Changed:
         row = plan_services.set_plan_pending(session, key, caller.who())
         kind, status = row.plan_type.lower(), row.status
     return Changed(status=status, message=f"{kind} plan {key} is Pending")
+
+
+@router.post(f"{PLAN}/reverse", response_model=PlanUndone)
+def reverse(key: PKey, caller: Writer, ctx: Service) -> PlanUndone:
+    """Reverse every Recognized event of a revenue plan, or credit every Billed event of a billing plan."""
+    with ctx.transaction() as session:
+        undo = event_services.undo_plan(session, key, caller.who())
+    return PlanUndone(
+        plan=undo.plan,
+        status=undo.status,
+        events=list(undo.events),
+        plan_reopened=undo.plan_reopened,
+        feed_entries=undo.feed_entries,
+        message=undo.message,
+    )
