@@ -85,7 +85,7 @@ class DemoWorld:
     contract_keys: list[ContractKey] = field(default_factory=list)
     highlights: dict[str, MilestoneKey] = field(default_factory=dict)
     people: list[Any] = field(default_factory=list)
-    """Who can sign in to the pages (:class:`ms_prcs.service.pages.story.Person`), added by :func:`pages_story`."""
+    """Who can sign in to the pages (:class:`ms_prcs.service.pages.story.Person`), added by its ``demo_step``."""
 
     def day(self, offset: int) -> dt.date:
         return self.as_of + dt.timedelta(days=offset)
@@ -279,22 +279,16 @@ def billing_and_revenue_plans(world: DemoWorld) -> None:
         make_ready(s, made["WARRANTY"], world.who(-28), rules)
 
 
-def pages_story(world: DemoWorld) -> None:
-    """Sign-in users for each role and two contracts with approvals, panels and stage gates, for the pages."""
-    from ms_prcs.service.pages import story
-
-    world.people.extend(story.build(world.session, world.as_of))
-
-
 STEPS: list[DemoStep] = [
     reference_data,
     project_activities,
     milestone_templates,
     contracts,
     billing_and_revenue_plans,
-    pages_story,
 ]
-"""The demo, in order. Append a step to show more (it runs in the same transaction, after these)."""
+"""The demo, in order. Append a step to show more (it runs in the same transaction, after these). The
+service's pages add their sign-in story (:func:`ms_prcs.service.pages.story.demo_step`) from the CLI, the
+floor above both."""
 
 
 # --- the file ----------------------------------------------------------------------------------------

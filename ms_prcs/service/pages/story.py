@@ -37,6 +37,7 @@ from contracts.models import BusinessUnit
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, ContractStatus
 from contracts.workflow.config import WorkflowSpec, set_template_workflow
+from ms_prcs.demo import DemoWorld
 from ms_prcs.service import credentials, rights
 from ms_prcs.settings import Settings
 
@@ -157,3 +158,9 @@ def _templates(session: Session, as_of: dt.date) -> None:
         "LEADERSHIP",
         WorkflowSpec(step=2, stage_gate="Approval", panel="Approvals", save_and_complete=True),
     )
+
+
+def demo_step(world: DemoWorld) -> None:
+    """``ms-prcs demo``'s last step: sign-in users for each role and two contracts with approvals, panels
+    and stage gates, so the pages have something to show."""
+    world.people.extend(build(world.session, world.as_of))
