@@ -58,40 +58,31 @@ def _reference_edge(c: sa.FromClause) -> list[sa.ColumnElement[bool]]:
 
 
 def _waited_on(frontier: list[int]) -> sa.Select[tuple[int]]:
-    c, ref = _c.alias("ms_prcs_reach_c"), _m.alias("ms_prcs_reach_ref")
-    refs = (
-        sa.select(ref.c.id)
-        .select_from(c.join(ref, ref.c.id == c.c.ref_milestone_pk))
-        .where(c.c.milestone_pk.in_(frontier), ref.c.status == MilestoneStatus.READY, *_reference_edge(c))
-    )
-    m, w, m2, w2 = _step_aliases()
-    steps = (
-        sa.select(m2.c.id)
-        .select_from(
-            m.join(w, w.c.milestone_pk == m.c.id)
-            .join(m2, m2.c.contract_pk == m.c.contract_pk)
-            .join(w2, w2.c.milestone_pk == m2.c.id)
-        )
-        .where(
-            m.c.id.in_(frontier),
-            w.c.any_time.is_(False),
-            m2.c.status == MilestoneStatus.READY,
-            earlier(w2, w.c.step, w.c.sub_step),
-        )
-    )
-    return sa.union(refs, steps)  # type: ignore[return-value]
+    """Ready milestones the frontier waits on: those its conditions reference, and its earlier steps."""
+    return _neighbours(frontier, towards_earlier=True)
 
 
 def _freed(frontier: list[int]) -> sa.Select[tuple[int]]:
-    c, owner = _c.alias("ms_prcs_reach_c"), _m.alias("ms_prcs_reach_owner")
+    """Ready milestones the frontier may free: those whose conditions reference it, and its later steps."""
+    return _neighbours(frontier, towards_earlier=False)
+
+
+def _neighbours(frontier: list[int], *, towards_earlier: bool) -> sa.Select[tuple[int]]:
+    """One edge walk in either direction: the reference edge (condition owner <-> referenced milestone) and
+    the step edge (a milestone <-> the milestones of earlier steps of its contract)."""
+    c, other = _c.alias("ms_prcs_reach_c"), _m.alias("ms_prcs_reach_other")
+    near, far = (
+        (c.c.milestone_pk, c.c.ref_milestone_pk)
+        if towards_earlier
+        else (c.c.ref_milestone_pk, c.c.milestone_pk)
+    )
     refs = (
-        sa.select(owner.c.id)
-        .select_from(c.join(owner, owner.c.id == c.c.milestone_pk))
-        .where(
-            c.c.ref_milestone_pk.in_(frontier), owner.c.status == MilestoneStatus.READY, *_reference_edge(c)
-        )
+        sa.select(other.c.id)
+        .select_from(c.join(other, other.c.id == far))
+        .where(near.in_(frontier), other.c.status == MilestoneStatus.READY, *_reference_edge(c))
     )
     m, w, m2, w2 = _step_aliases()
+    later, early = (w, w2) if towards_earlier else (w2, w)
     steps = (
         sa.select(m2.c.id)
         .select_from(
@@ -101,9 +92,9 @@ def _freed(frontier: list[int]) -> sa.Select[tuple[int]]:
         )
         .where(
             m.c.id.in_(frontier),
-            w2.c.any_time.is_(False),
+            later.c.any_time.is_(False),
             m2.c.status == MilestoneStatus.READY,
-            earlier(w, w2.c.step, w2.c.sub_step),
+            earlier(early, later.c.step, later.c.sub_step),
         )
     )
     return sa.union(refs, steps)  # type: ignore[return-value]
