@@ -240,9 +240,11 @@ def _create_tables(conn: sa.Connection) -> None:
 
 
 def _analyze(conn: sa.Connection, table: sa.Table) -> None:
-    """PostgreSQL never analyzes temporary tables by itself (the engine analyzes its scratch tables too)."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"ANALYZE {table.name}")
+    """Row counts of a freshly filled scratch table for the planner: neither database has any for a temporary
+    table (PostgreSQL never analyzes them by itself; the engine analyzes its scratch tables too). Without
+    them SQLite takes the table as large and builds a Bloom filter or an automatic index over all of
+    ``milestone_condition`` instead of probing it from the few rows at hand."""
+    conn.exec_driver_sql(f"ANALYZE {table.name}")
 
 
 def _sql_conditions(run: _Runner, as_of: dt.date, rules: SqlRules) -> None:
@@ -305,6 +307,12 @@ def _met_before(own: sa.FromClause) -> sa.ColumnElement[bool]:
     return sa.exists().where(EVAL.c.condition_pk == own.c.id, EVAL.c.verdict == MET)
 
 
+def _done(milestone_pk: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """Completed by the run so far: a probe by primary key (``IN (SELECT ..)`` inside the correlated
+    subquery of the required-conditions check is a scan of DONE per row on PostgreSQL)."""
+    return sa.exists().where(DONE.c.milestone_pk == milestone_pk)
+
+
 def _chain_edge(c: sa.FromClause, as_of: dt.date) -> sa.ColumnElement[bool]:
     """A Ready Contracts milestone condition that a completion in this run meets: its reference completes
     on ``as_of``, so the Days Lag rule is asked of that date (:func:`conditions.milestone.lag_met`)."""
@@ -324,7 +332,7 @@ def _satisfied(as_of: dt.date, *, chained: bool) -> sa.Select[Any]:
     if chained:
         complete = sa.or_(
             complete,
-            sa.and_(_chain_edge(own, as_of), own.c.ref_milestone_pk.in_(sa.select(DONE.c.milestone_pk))),
+            sa.and_(_chain_edge(own, as_of), _done(own.c.ref_milestone_pk)),
         )
     satisfied = satisfied_sql(m.c.required_conditions, complete, own, own.c.milestone_pk == m.c.id)
     return sa.select(m.c.id, sa.literal(0, sa.Integer)).where(
@@ -343,9 +351,7 @@ def _next_link(as_of: dt.date, link: int) -> sa.Select[Any]:
                 m, m.c.id == c.c.milestone_pk
             )
         )
-        .where(
-            prev.c["pass"] == link - 1, _chain_edge(c, as_of), m.c.id.not_in(sa.select(DONE.c.milestone_pk))
-        )
+        .where(prev.c["pass"] == link - 1, _chain_edge(c, as_of), ~_done(m.c.id))
         .distinct()
     )
 
