@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 
 from benchmarks.endstate import differences, end_state
 from benchmarks.generate import AS_OF
-from ms_prcs.db import make_engine, normalize_url
+from ms_prcs.db import make_engine, normalize_url, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = "floor"
@@ -116,6 +116,8 @@ def measure(name: str, argv: list[str], server: ServerClock | None = None) -> Ph
         stdout, stderr = out.read(), err.read()
     if proc.returncode not in (0, 3):
         raise SystemExit(f"{name} failed with exit code {proc.returncode}:\n{stderr[-4000:]}")
+    if proc.returncode == 3:
+        print(f"  !!! {name}: exit code 3, the run logged error messages (see ms-prcs runs show)")
     server_cpu = None
     if server is not None and before is not None:
         time.sleep(0.5)  # let the postmaster reap the child's backends
@@ -285,6 +287,11 @@ def bench_postgres(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     workers = _has_workers_option()
     for key in ("floor", "bare", "w1", "w2") if workers else ("floor", "bare", "w1"):
         recreate(names[key], names["base"])
+        # The SQL conditions' role is per database (named after it): a clone needs its own, or every SQL
+        # condition of the engine's run fails and stays Ready (``ms-prcs init`` does the same).
+        clone = make_engine(url(names[key]))
+        upgrade(clone)
+        clone.dispose()
     clock = ServerClock(url(names["base"]))
     phases = [
         measure(FLOOR, _floor_argv(url(names["floor"])), clock),
