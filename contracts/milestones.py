@@ -40,8 +40,8 @@ from contracts.status import (
     undo_mark_allowed,
 )
 from contracts.templates import get_milestone_template
-from contracts.workflow.config import copy_template_workflow
-from contracts.workflow_models import ApprovalRule, ApprovalRuleTemplate
+from ms_prcs.approvals.config.structure import copy_template_workflow
+from ms_prcs.approvals.models import ApprovalRule, ApprovalRuleTemplate
 
 
 def add_milestone(
@@ -226,7 +226,7 @@ def mark_complete(
     """Mark Complete: a person says a User Initiated condition is met; the next run completes the milestone.
 
     A condition with an approval rule is marked complete only by an approval (``approval=True``, from
-    ``conditions.approvals``, which checks that ``who`` is an eligible approver)."""
+    ``ms_prcs.approvals``, which checks that ``who`` is an eligible approver)."""
     condition = get_condition(session, key, seq)
     milestone = condition.milestone
     obj = f"condition {seq} of milestone {key}"

@@ -5,5 +5,5 @@ the single source of truth; this package adds who may approve (``rules``), how a
 (``submit``), the decisions (``decide``), the derived approval view with its Past Due flag (``view``), and the
 notifications (``inbox``). ``events`` is what the layers above call when a contract changes. Like every domain
 package it imports ``contracts`` only, never ``ms_prcs``: follow-ups that touch billing plans are dispatched
-one layer up (``ms_prcs.workflow_hooks``).
+one layer up (``ms_prcs.approvals.hooks``).
 """

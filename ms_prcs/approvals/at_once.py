@@ -20,14 +20,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conditions.approvals.config import get_rule
 from contracts.audit import Who
 from contracts.errors import RunLocked
 from contracts.keys import MilestoneKey, get_condition, get_milestone
 from contracts.models import Contract, Milestone
 from contracts.required import satisfied
 from contracts.status import ConditionStatus, MilestoneStatus
-from ms_prcs import workflow_hooks
+from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals.config.approval import get_rule
 from ms_prcs.db import transaction
 from ms_prcs.engine import RunControl, RunResult, process
 from ms_prcs.engine.reach import Reach

@@ -5,7 +5,7 @@ Approving *is* Mark Complete (``contracts.milestones.mark_complete``): the condi
 run completes the milestone; every PeopleSoft rule of Mark Complete (milestone Ready, classification) holds on
 top of the approver rule. A denial changes no PeopleSoft status: the condition stays Ready, the approval is
 Not Approved until someone resubmits it. Every decision is kept in the approval's history with who, when and
-the note. A decision carries its follow-ups; they run one layer up (``ms_prcs.workflow_hooks``) because one
+the note. A decision carries its follow-ups; they run one layer up (``ms_prcs.approvals.hooks``) because one
 of them sets billing plan events Ready.
 
 Before deciding, the contract's automatic submit modes are brought up to date (:func:`submit.auto_submit`),
@@ -19,18 +19,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from conditions.approvals import inbox
-from conditions.approvals.config import FollowUp, RuleSpec, get_rule
-from conditions.approvals.rules import approver_problem, approvers
-from conditions.approvals.states import Action, ApprovalState
-from conditions.approvals.submit import auto_submit, current_state, since, write_actions
-from conditions.approvals.view import milestone_approvals
 from contracts import milestones
 from contracts.audit import Who
 from contracts.errors import NotAuthorized, RuleViolation
 from contracts.keys import MilestoneKey, get_condition
 from contracts.models import MilestoneCondition
 from contracts.status import MilestoneStatus
+from ms_prcs.approvals import inbox
+from ms_prcs.approvals.config.approval import FollowUp, RuleSpec, get_rule
+from ms_prcs.approvals.rules import approver_problem, approvers
+from ms_prcs.approvals.states import Action, ApprovalState
+from ms_prcs.approvals.submit import auto_submit, current_state, since, write_actions
+from ms_prcs.approvals.view import milestone_approvals
 
 
 @dataclass(frozen=True)

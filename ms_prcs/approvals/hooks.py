@@ -17,12 +17,6 @@ from billing_plans import events as plan_events
 from billing_plans import plans
 from billing_plans.auto_ready import auto_ready
 from billing_plans.keys import event_key
-from conditions.approvals import decide
-from conditions.approvals import events as approval_events
-from conditions.approvals.config import ASSIGNEE, FollowUp, FollowUpKind
-from conditions.approvals.inbox import Notice, assignees, notify
-from conditions.approvals.rules import check_may_edit
-from conditions.approvals.states import Action
 from conditions.ready import make_ready
 from conditions.sql_rules import SqlRules
 from contracts import admin
@@ -31,11 +25,17 @@ from contracts.errors import MsPrcsError, RuleViolation
 from contracts.keys import ContractKey, MilestoneKey, get_contract
 from contracts.models import Contract, PlanEvent
 from contracts.status import ContractStatus
-from contracts.workflow import blocking as workflow_blocking
-from contracts.workflow import lines as workflow_lines
-from contracts.workflow import optional as workflow_optional
-from contracts.workflow import unset as workflow_unset
-from contracts.workflow.config import UnsetAction
+from ms_prcs.approvals import blocking as workflow_blocking
+from ms_prcs.approvals import decide
+from ms_prcs.approvals import events as approval_events
+from ms_prcs.approvals import lines as workflow_lines
+from ms_prcs.approvals import optional as workflow_optional
+from ms_prcs.approvals import unset as workflow_unset
+from ms_prcs.approvals.config.approval import ASSIGNEE, FollowUp, FollowUpKind
+from ms_prcs.approvals.config.structure import UnsetAction
+from ms_prcs.approvals.inbox import Notice, assignees, notify
+from ms_prcs.approvals.rules import check_may_edit
+from ms_prcs.approvals.states import Action
 
 
 def change_contract_status(session: Session, key: ContractKey, new: ContractStatus, who: Who) -> list[str]:
@@ -70,7 +70,7 @@ def change_attribute(session: Session, key: ContractKey, name: str, value: str, 
 
 
 # --- approval decisions and their follow-ups ----------------------------------------------------------
-# Follow-ups live here, not in conditions.approvals, because one sets billing plan events Ready and
+# Follow-ups live here, not in ms_prcs.approvals, because one sets billing plan events Ready and
 # conditions may not import billing_plans (DESIGN 9).
 
 
@@ -178,7 +178,7 @@ def _save_and_complete(session: Session, decision: decide.Decision, who: Who) ->
     ]
 
 
-# --- structure: blocking, the reopen rule, unset actions, optional milestones (contracts.workflow) ------
+# --- structure: blocking, the reopen rule, unset actions, optional milestones (ms_prcs.approvals) ------
 
 
 def before_contract_status(

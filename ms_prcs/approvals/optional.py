@@ -44,8 +44,8 @@ from contracts.models import (
 )
 from contracts.status import CreatedFrom, MilestoneStatus, PlanType
 from contracts.templates import get_milestone_template
-from contracts.workflow.config import ANY_BUSINESS_UNIT, AmountSource, TriggerJoin
-from contracts.workflow_models import (
+from ms_prcs.approvals.config.structure import ANY_BUSINESS_UNIT, AmountSource, TriggerJoin
+from ms_prcs.approvals.models import (
     ApprovalAction,
     ContractTeam,
     MilestoneTemplateWorkflow,

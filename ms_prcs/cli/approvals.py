@@ -3,7 +3,7 @@ assign``, ``contract team add|remove|list`` and ``inbox``.
 
 An approval is a User Initiated condition with an approver rule, addressed like a condition: the milestone
 key and the condition's sequence number. Each command is parse, one service call in one transaction, print;
-the rules live in :mod:`conditions.approvals`, the follow-ups in :mod:`ms_prcs.workflow_hooks`.
+the rules live in :mod:`ms_prcs.approvals`, the follow-ups in :mod:`ms_prcs.approvals.hooks`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from typing import Any
 
 import click
 
-from conditions.approvals import config, decide, inbox, rules, submit, view
-from conditions.approvals.states import ApprovalState
 from contracts.keys import ContractKey, MilestoneKey, get_contract, get_milestone
-from ms_prcs import approvals, workflow_hooks
+from ms_prcs.approvals import at_once as approvals
+from ms_prcs.approvals import decide, inbox, rules, submit, view
+from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals.config import approval as config
+from ms_prcs.approvals.states import ApprovalState
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.contracts import contract

@@ -10,13 +10,13 @@ from contracts import admin
 from contracts.errors import InvalidInput
 from contracts.keys import ContractKey
 from contracts.status import ContractStatus
-from contracts.workflow import gates as workflow_gates
 from ms_prcs import views
+from ms_prcs.approvals import gates as workflow_gates
+from ms_prcs.approvals.hooks import change_attribute, change_contract_status
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table
 from ms_prcs.cli.params import CONTRACT_KEY, done, whole
-from ms_prcs.workflow_hooks import change_attribute, change_contract_status
 
 
 def parse_amount(text: str, what: str = "--amount") -> Decimal:

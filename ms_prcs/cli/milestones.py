@@ -16,13 +16,13 @@ from contracts import milestones as services
 from contracts.keys import ContractKey, MilestoneKey
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, MilestoneSource, MilestoneStatus, RequiredConditions
-from contracts.workflow import gates as workflow_gates
 from ms_prcs import views
+from ms_prcs.approvals import gates as workflow_gates
+from ms_prcs.approvals.hooks import make_milestone_ready
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json
 from ms_prcs.cli.params import CONTRACT_KEY, DATE, DAYS_LAG, MILESTONE_KEY, done, plural, whole
-from ms_prcs.workflow_hooks import make_milestone_ready
 
 F = TypeVar("F", bound=Callable[..., Any])
 

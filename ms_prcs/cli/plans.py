@@ -20,7 +20,7 @@ from billing_plans.keys import EventKey, PlanKey, event_key, get_plan
 from billing_plans.shares import parse_share
 from contracts.keys import ContractKey, MilestoneKey
 from contracts.status import EventType, PlanType
-from ms_prcs import workflow_hooks
+from ms_prcs.approvals import hooks as workflow_hooks
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json

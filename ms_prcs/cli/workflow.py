@@ -2,8 +2,8 @@
 optional milestones, and line amounts (``milestone workflow|step|block``, ``gate ...``, ``optional ...``,
 ``template milestone workflow``, ``contract line amount``).
 
-Parse, one service call in one transaction, print; the rules live in :mod:`contracts.workflow`, what a
-contract change sets off in :mod:`ms_prcs.workflow_hooks`.
+Parse, one service call in one transaction, print; the rules live in :mod:`ms_prcs.approvals`, what a
+contract change sets off in :mod:`ms_prcs.approvals.hooks`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import click
 
 from contracts.errors import InvalidInput
 from contracts.keys import ContractKey, MilestoneKey
-from contracts.workflow import gates, optional
-from contracts.workflow.config import (
+from ms_prcs.approvals import gates, optional
+from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals.config.structure import (
     AmountSource,
     TriggerJoin,
     WorkflowSpec,
@@ -26,8 +27,7 @@ from contracts.workflow.config import (
     set_milestone_workflow,
     set_template_workflow,
 )
-from contracts.workflow.steps import describe
-from ms_prcs import workflow_hooks
+from ms_prcs.approvals.steps import describe
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.contracts import contract_line, parse_amount, parse_assignments

@@ -20,14 +20,14 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from conditions.approvals import config
 from contracts import milestones
 from contracts.audit import Who
 from contracts.keys import MilestoneKey
+from ms_prcs.approvals.config import approval as config
+from ms_prcs.approvals.hooks import make_milestone_ready
 from ms_prcs.service import credentials
 from ms_prcs.service.rights import REQUIRED, Scope
 from ms_prcs.service.security import SESSION_COOKIE
-from ms_prcs.workflow_hooks import make_milestone_ready
 from tests.billing_plans.conftest import K1000, K2000, RULES
 from tests.service.conftest import AT, World, bearer, open_client, signed_in, snapshot
 from tests.service.test_routes import route_rights

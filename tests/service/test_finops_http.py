@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from contracts import milestones
 from contracts.keys import MilestoneKey
 from contracts.status import PlanType
-from ms_prcs.workflow_hooks import make_milestone_ready
+from ms_prcs.approvals.hooks import make_milestone_ready
 from tests.billing_plans.conftest import (
     AS_OF,
     K1000,

@@ -24,7 +24,7 @@ from contracts.keys import MilestoneKey, get_condition
 from contracts.models import AppUser, ConditionTemplate, MilestoneCondition, Role
 from contracts.status import ConditionType, ContractStatus, editable
 from contracts.templates import get_milestone_template
-from contracts.workflow_models import ApprovalFields, ApprovalRule, ApprovalRuleTemplate
+from ms_prcs.approvals.models import ApprovalFields, ApprovalRule, ApprovalRuleTemplate
 
 ASSIGNEE = "assignee"
 """``notify=assignee``: the people the milestone is assigned to."""
@@ -168,7 +168,7 @@ def split_names(text: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class RuleSpec:
     """The whole configuration of one approval. With no approvers at all, anyone who may edit the contract
-    may approve (see :mod:`conditions.approvals.rules`)."""
+    may approve (see :mod:`ms_prcs.approvals.rules`)."""
 
     roles: tuple[str, ...] = ()
     team_roles: tuple[str, ...] = ()
@@ -201,7 +201,7 @@ class RuleSpec:
         return self
 
     def columns(self) -> dict[str, Any]:
-        """The values of :class:`~contracts.workflow_models.ApprovalFields`."""
+        """The values of :class:`~ms_prcs.approvals.models.ApprovalFields`."""
         return {
             "approver_roles": ",".join(self.roles),
             "approver_team_roles": ",".join(self.team_roles),

@@ -16,11 +16,11 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from conditions.approvals import decide, submit
 from contracts import milestones as services
 from contracts.errors import InvalidInput, MsPrcsError, NotAuthorized
 from contracts.keys import MilestoneKey
-from ms_prcs import workflow_hooks
+from ms_prcs.approvals import decide, submit
+from ms_prcs.approvals import hooks as workflow_hooks
 from ms_prcs.service.context import ServiceContext
 from ms_prcs.service.credentials import Caller
 from ms_prcs.service.models import ConditionBody

@@ -27,8 +27,6 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from conditions.approvals.config import RuleSpec, set_template_rule
-from conditions.approvals.rules import add_team_member
 from conditions.ready import make_ready
 from contracts import admin, milestones, templates
 from contracts.audit import Who
@@ -36,7 +34,9 @@ from contracts.keys import ContractKey, MilestoneKey
 from contracts.models import BusinessUnit
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, ContractStatus
-from contracts.workflow.config import WorkflowSpec, set_template_workflow
+from ms_prcs.approvals.config.approval import RuleSpec, set_template_rule
+from ms_prcs.approvals.config.structure import WorkflowSpec, set_template_workflow
+from ms_prcs.approvals.rules import add_team_member
 from ms_prcs.demo import DemoWorld
 from ms_prcs.service import credentials, rights
 from ms_prcs.settings import Settings

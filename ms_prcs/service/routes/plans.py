@@ -9,7 +9,7 @@ from billing_plans import events as event_services
 from billing_plans import plans as plan_services
 from billing_plans.keys import get_plan
 from contracts.keys import ContractKey
-from ms_prcs import workflow_hooks
+from ms_prcs.approvals import hooks as workflow_hooks
 from ms_prcs.service.deps import Reader, Service, Writer
 from ms_prcs.service.models import Changed, Page
 from ms_prcs.service.models_fin import PlanUndone
