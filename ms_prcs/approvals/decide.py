@@ -106,7 +106,7 @@ def approve(session: Session, key: MilestoneKey, seq: int, who: Who, note: str =
     if rule.note_on_approve and not note.strip():
         raise RuleViolation(obj, "a note is required to approve it (note required on approve)")
     milestone_pk, contract_pk = condition.milestone_pk, condition.milestone.contract_pk
-    milestones.mark_complete(session, key, seq, who, approval=True)
+    milestones.mark_complete(session, key, seq, who)
     conn = session.connection()
     write_actions(conn, [(condition.id, Action.APPROVED, "", note.strip())], who)
     inbox.close_requests(conn, [(milestone_pk, seq)])
@@ -158,7 +158,7 @@ def unapprove(session: Session, key: MilestoneKey, seq: int, who: Who) -> Decisi
     _check_approver(session, condition, rule, who, obj)
     milestone = condition.milestone
     milestone_pk, contract_pk, descr = milestone.id, milestone.contract_pk, condition.descr
-    milestones.undo_mark_complete(session, key, seq, who, approval=True)
+    milestones.undo_mark_complete(session, key, seq, who)
     conn = session.connection()
     write_actions(conn, [(condition.id, Action.UNAPPROVED, "", "")], who)
     (people,) = approvers(conn, [(contract_pk, rule)])

@@ -8,6 +8,7 @@ transaction (a refusal by any rule undoes the change).
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -19,21 +20,23 @@ from billing_plans.auto_ready import auto_ready
 from billing_plans.keys import event_key
 from conditions.ready import make_ready
 from conditions.sql_rules import SqlRules
-from contracts import admin
+from contracts import admin, milestones
 from contracts.audit import Who
 from contracts.errors import MsPrcsError, RuleViolation
-from contracts.keys import ContractKey, MilestoneKey, get_contract
-from contracts.models import Contract, PlanEvent
-from contracts.status import ContractStatus
+from contracts.keys import ContractKey, MilestoneKey, get_condition, get_contract
+from contracts.models import Contract, Milestone, MilestoneCondition, PlanEvent
+from contracts.status import ConditionType, ContractStatus, CreatedFrom, RequiredConditions
 from ms_prcs.approvals import blocking as workflow_blocking
 from ms_prcs.approvals import decide
 from ms_prcs.approvals import events as approval_events
 from ms_prcs.approvals import lines as workflow_lines
 from ms_prcs.approvals import optional as workflow_optional
 from ms_prcs.approvals import unset as workflow_unset
+from ms_prcs.approvals.config import copy_template_config
 from ms_prcs.approvals.config.approval import ASSIGNEE, FollowUp, FollowUpKind
 from ms_prcs.approvals.config.structure import UnsetAction
 from ms_prcs.approvals.inbox import Notice, assignees, notify
+from ms_prcs.approvals.models import ApprovalRule
 from ms_prcs.approvals.rules import check_may_edit
 from ms_prcs.approvals.states import Action
 
@@ -67,6 +70,81 @@ def change_attribute(session: Session, key: ContractKey, name: str, value: str, 
     notes += approval_events.on_attribute_change(session, key, name, who)
     notes += after_attribute_change(session, key, who) if changed else []
     return notes
+
+
+# --- milestones: added with their template's approval configuration, Mark Complete that keeps approvals ----
+
+
+def add_milestone(
+    session: Session,
+    contract_key: ContractKey,
+    milestone_id: str,
+    who: Who,
+    *,
+    from_template: bool = False,
+    descr: str | None = None,
+    required: RequiredConditions | None = None,
+    est_completion_date: dt.date | None = None,
+    classification: str | None = None,
+    created_from: CreatedFrom = CreatedFrom.MANUAL,
+) -> Milestone:
+    """:func:`contracts.milestones.add_milestone`; from a template, the milestone also gets its own copy of
+    the template's approval rules and structure (``contracts`` cannot read the approval layer's tables)."""
+    milestone = milestones.add_milestone(
+        session,
+        contract_key,
+        milestone_id,
+        who,
+        from_template=from_template,
+        descr=descr,
+        required=required,
+        est_completion_date=est_completion_date,
+        classification=classification,
+        created_from=created_from,
+    )
+    if from_template:
+        copy_template_config(session, milestone)
+    return milestone
+
+
+def create_plan_from_template(
+    session: Session,
+    contract_key: ContractKey,
+    line_num: int,
+    template_id: str,
+    who: Who,
+    rules: SqlRules,
+    *,
+    plan_id: str | None = None,
+) -> plans.CreatedPlan:
+    """:func:`billing_plans.plans.create_from_template`, with each milestone it added from a milestone
+    template given the template's approval rules and structure, as :func:`add_milestone` does."""
+    created = plans.create_from_template(
+        session, contract_key, line_num, template_id, who, rules, plan_id=plan_id
+    )
+    for event in created.plan.events:
+        if event.milestone is not None:
+            copy_template_config(session, event.milestone)
+    return created
+
+
+def mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) -> MilestoneCondition:
+    """Mark Complete by a person: refused for an approval, which only an eligible approver approves
+    (:func:`approve`); everything else is :func:`contracts.milestones.mark_complete`."""
+    _refuse_approval(session, key, seq)
+    return milestones.mark_complete(session, key, seq, who)
+
+
+def undo_mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) -> MilestoneCondition:
+    """Undo Mark Complete by a person: refused for an approval (an approver unapproves it instead)."""
+    _refuse_approval(session, key, seq)
+    return milestones.undo_mark_complete(session, key, seq, who)
+
+
+def _refuse_approval(session: Session, key: MilestoneKey, seq: int) -> None:
+    condition = get_condition(session, key, seq)
+    if condition.condition_type == ConditionType.USER and session.get(ApprovalRule, condition.id) is not None:
+        raise RuleViolation(f"condition {seq} of milestone {key}", milestones.APPROVAL_REFUSAL)
 
 
 # --- approval decisions and their follow-ups ----------------------------------------------------------

@@ -18,6 +18,7 @@ from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, MilestoneSource, MilestoneStatus, RequiredConditions
 from ms_prcs import views
 from ms_prcs.approvals import gates as workflow_gates
+from ms_prcs.approvals import hooks as workflow_hooks
 from ms_prcs.approvals.hooks import make_milestone_ready
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
@@ -72,7 +73,7 @@ def milestone_add(
 ) -> None:
     """Add the next MILESTONE_ID milestone to a contract, Pending. Prints its key (…/MS_ID/NUM)."""
     with app.session() as session:
-        row = services.add_milestone(
+        row = workflow_hooks.add_milestone(
             session,
             contract_key,
             milestone_id,
@@ -326,7 +327,7 @@ def condition_delete(app: AppContext, key: MilestoneKey, seq: int) -> None:
 def condition_complete(app: AppContext, key: MilestoneKey, seq: int) -> None:
     """Mark Complete: a User Initiated condition of a Ready milestone is met."""
     with app.session() as session:
-        row = services.mark_complete(session, key, seq, app.who())
+        row = workflow_hooks.mark_complete(session, key, seq, app.who())
         by, on = row.completed_by, row.completed_on
     done(
         app,
@@ -347,7 +348,7 @@ def condition_complete(app: AppContext, key: MilestoneKey, seq: int) -> None:
 def condition_undo(app: AppContext, key: MilestoneKey, seq: int) -> None:
     """Undo Mark Complete of a User Initiated condition, until the milestone is Completed."""
     with app.session() as session:
-        row = services.undo_mark_complete(session, key, seq, app.who())
+        row = workflow_hooks.undo_mark_complete(session, key, seq, app.who())
     done(
         app,
         f"Mark Complete of condition {seq} of milestone {key} undone (Ready)",

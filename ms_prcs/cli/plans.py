@@ -96,7 +96,7 @@ def plan_create(
     """Create a plan on a contract line from a template: its events, and a milestone (conditions copied,
     auto-readied) for each Milestone event."""
     with app.session() as session:
-        created = plan_services.create_from_template(
+        created = workflow_hooks.create_plan_from_template(
             session, contract_key, line_num, template_id, app.who(), app.settings.sql_rules, plan_id=plan_id
         )
         # a plan's amounts: unset actions revert approvals, amount triggers add optional milestones

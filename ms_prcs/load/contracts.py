@@ -97,7 +97,7 @@ def load_contracts(ctx: LoadContext, section: list[ContractEntry], path: str) ->
 
 def _add_milestone(ctx: LoadContext, contract: ContractKey, entry: MilestoneEntry, path: str) -> MilestoneKey:
     with at(path):
-        row = milestones.add_milestone(
+        row = workflow_hooks.add_milestone(
             ctx.session,
             contract,
             entry.milestone_id,

@@ -21,7 +21,7 @@ from contracts.admin import check_classification
 from contracts.audit import Who
 from contracts.errors import InvalidInput, NotFound, RuleViolation
 from contracts.keys import MilestoneKey, get_condition
-from contracts.models import AppUser, ConditionTemplate, MilestoneCondition, Role
+from contracts.models import AppUser, ConditionTemplate, Milestone, MilestoneCondition, Role
 from contracts.status import ConditionType, ContractStatus, editable
 from contracts.templates import get_milestone_template
 from ms_prcs.approvals.models import ApprovalFields, ApprovalRule, ApprovalRuleTemplate
@@ -285,6 +285,29 @@ def set_template_rule(session: Session, milestone_id: str, seq: int, spec: RuleS
         setattr(row, name, value)
     session.flush()
     return row
+
+
+def copy_template_rules(session: Session, milestone_id: str, milestone: Milestone) -> None:
+    """Give the milestone's conditions copied from template ``milestone_id`` the template's approval rules
+    (approvers, notes required, submit modes, follow-ups): the copy is the milestone's own, like its
+    conditions."""
+    by_seq = {c.condition_seq: c for c in milestone.conditions}
+    for rule in session.scalars(
+        select(ApprovalRuleTemplate)
+        .where(ApprovalRuleTemplate.milestone_id == milestone_id)
+        .order_by(ApprovalRuleTemplate.condition_seq)
+    ):
+        condition = by_seq.get(rule.condition_seq)
+        if condition is not None:
+            session.add(
+                ApprovalRule(condition_pk=condition.id, **{f: getattr(rule, f) for f in _APPROVAL_FIELDS})
+            )
+    session.flush()
+
+
+_APPROVAL_FIELDS = tuple(
+    c.key for c in ApprovalRuleTemplate.__table__.columns if c.key not in ("milestone_id", "condition_seq")
+)
 
 
 def remove_template_rule(session: Session, milestone_id: str, seq: int) -> None:

@@ -104,13 +104,13 @@ def _delete(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: Serv
 
 def _complete(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: ServiceContext) -> Outcome:
     seq = _seq(f)
-    services.mark_complete(s, k, seq, c.who())
+    workflow_hooks.mark_complete(s, k, seq, c.who())
     return f"condition {seq} of milestone {k} marked complete by {c.user_id}", []
 
 
 def _undo(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: ServiceContext) -> Outcome:
     seq = _seq(f)
-    services.undo_mark_complete(s, k, seq, c.who())
+    workflow_hooks.undo_mark_complete(s, k, seq, c.who())
     return f"Mark Complete of condition {seq} of milestone {k} undone", []
 
 

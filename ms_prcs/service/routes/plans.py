@@ -51,7 +51,7 @@ def create_plan(body: PlanFromTemplate, caller: Writer, ctx: Service) -> Created
     ``plan create --template``."""
     contract, who = ContractKey.parse(body.contract), caller.who()
     with ctx.transaction() as session:
-        created = plan_services.create_from_template(
+        created = workflow_hooks.create_plan_from_template(
             session, contract, body.line, body.template, who, ctx.settings.sql_rules, plan_id=body.plan_id
         )
         workflow_hooks.after_amount_change(session, contract, who)
