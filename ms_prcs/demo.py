@@ -190,7 +190,7 @@ def contracts(world: DemoWorld) -> None:
                 product=("SERVICES", "LICENSE")[line - 1],
                 amount=Decimal(rng.randrange(10, 500) * 1000),
             )
-        admin.set_contract_status(s, key, ContractStatus.ACTIVE, world.who(-60))
+        workflow_hooks.change_contract_status(s, key, ContractStatus.ACTIVE, world.who(-60))
         world.contract_keys.append(key)
         ids = ["KICKOFF", "PLAN", "DESIGN", "BUILD", "ACCEPT", "GOLIVE"] + (["REVIEW"] if n % 3 == 0 else [])
         keys = {mid: _from_template(world, key, mid) for mid in ids}

@@ -107,7 +107,7 @@ def build(session: Session, as_of: dt.date, settings: Settings | None = None) ->
     ):
         admin.add_contract(session, key, descr=descr, customer="Globex")
         admin.add_line(session, key, 1, product="SERVICES", amount=Decimal("120000"))
-        admin.set_contract_status(session, key, ContractStatus.ACTIVE, who)
+        workflow_hooks.change_contract_status(session, key, ContractStatus.ACTIVE, who)
         for mid in ids:
             workflow_hooks.add_milestone(session, key, mid, who, from_template=True)
         for p in PEOPLE[:3]:  # the contract team: who may submit (and edit the contract); not the viewer
