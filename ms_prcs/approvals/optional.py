@@ -20,7 +20,6 @@ someone has acted on it (see :func:`acted_on`); then it is left alone and become
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -300,13 +299,3 @@ def _add_from_template(session: Session, key: ContractKey, milestone_id: str, wh
     )
     copy_template_config(session, milestone)
     return milestone
-
-
-def optional_templates(session: Session) -> Sequence[MilestoneTemplateWorkflow]:
-    return list(
-        session.scalars(
-            sa.select(MilestoneTemplateWorkflow)
-            .where(MilestoneTemplateWorkflow.optional.is_(True))
-            .order_by(MilestoneTemplateWorkflow.milestone_id)
-        )
-    )

@@ -39,14 +39,6 @@ def earlier(
     )
 
 
-def comes_before(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """The same rule in Python, for (step, sub_step) pairs already read."""
-    (step_a, sub_a), (step_b, sub_b) = a, b
-    if step_a <= 0 or step_b <= 0:
-        return False
-    return step_a < step_b or (step_a == step_b and sub_a > 0 and sub_b > 0 and sub_a < sub_b)
-
-
 def describe(step: int, sub_step: int) -> str:
     """``2``, ``2.1`` or ``-`` (unordered), as lists and messages print a step."""
     if step <= 0:

@@ -345,25 +345,6 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-def states(conn: sa.Connection | Session, milestone_pks: Sequence[int]) -> dict[int, ApprovalState | None]:
-    """The view of each milestone (``None``: no approvals), in one statement."""
-    if not milestone_pks:
-        return {}
-    pks = sorted(set(milestone_pks))
-    c, r, m = condition_t, rule_t, milestone_t
-    found: dict[int, tuple[str, str, list[ApprovalState]]] = {
-        row.id: (row.status, row.required_conditions, [])
-        for row in conn.execute(sa.select(m.c.id, m.c.status, m.c.required_conditions).where(m.c.id.in_(pks)))
-    }
-    for row in conn.execute(
-        sa.select(c.c.milestone_pk, c.c.condition_status, latest_action(c).label("latest"))
-        .join(r, r.c.condition_pk == c.c.id)
-        .where(c.c.milestone_pk.in_(pks))
-    ):
-        found[row.milestone_pk][2].append(condition_state(row.condition_status, row.latest))
-    return {pk: milestone_state(s, req, approvals) for pk, (s, req, approvals) in found.items()}
-
-
 def history(conn: sa.Connection | Session, milestone_pk: int) -> list[dict[str, Any]]:
     """Every action on the milestone's approvals, oldest first: who, when, how, and the note."""
     a, c = action_t, condition_t

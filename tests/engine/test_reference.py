@@ -176,7 +176,7 @@ def reference(graph: Graph) -> tuple[dict[int, tuple[str, dt.date | None]], dict
         first = reached.get(c.target)
         return first is not None and first + dt.timedelta(days=c.lag) <= as_of
 
-    def before(a: Ms, b: Ms) -> bool:  # ms_prcs.approvals.steps.comes_before, read literally
+    def before(a: Ms, b: Ms) -> bool:  # the step order of ms_prcs.approvals.steps, read literally
         if a.step <= 0 or b.step <= 0:
             return False
         return a.step < b.step or (

@@ -76,10 +76,6 @@ class SubmitModes:
                 )
         return cls(manual, on_status, after_steps, attr_name, attr_values)
 
-    @property
-    def automatic(self) -> bool:
-        return self.on_status is not None or self.after_steps or self.attr_name is not None
-
     def texts(self) -> list[str]:
         """Back to the form :meth:`parse` reads."""
         result = ["manual"] if self.manual else []
