@@ -5,8 +5,8 @@ Approving *is* Mark Complete (``contracts.milestones.mark_complete``): the condi
 run completes the milestone; every PeopleSoft rule of Mark Complete (milestone Ready, classification) holds on
 top of the approver rule. A denial changes no PeopleSoft status: the condition stays Ready, the approval is
 Not Approved until someone resubmits it. Every decision is kept in the approval's history with who, when and
-the note. A decision carries its follow-ups; they run one layer up (``ms_prcs.approvals.hooks``) because one
-of them sets billing plan events Ready.
+the note. A decision carries its follow-ups; they run in :mod:`ms_prcs.approvals.hooks` (the entry
+point), which keeps the decision and its follow-ups in one transaction.
 
 Before deciding, the contract's automatic submit modes are brought up to date (:func:`submit.auto_submit`),
 so an approver can act on what a mode submits without waiting for the next run.

@@ -1,4 +1,4 @@
-"""What a contract change does to its approvals: called by the layer above after the change is made.
+"""What a contract change does to its approvals: called by the entry point after the change is made.
 
 ``contracts`` cannot import this package, so ``contracts.admin.set_contract_status`` and ``set_attribute``
 know nothing of approvals; ``ms_prcs.approvals.hooks`` (the CLI's and load files' way to change a contract)

@@ -1,9 +1,11 @@
-"""What follows a change to a contract, in one place for the CLI and load files.
+"""The approval layer's one entry point: every change to a contract or a milestone that a rule reacts to.
 
-``contracts`` cannot import the layers above it, so a contract status, attribute or amount change cannot
-itself ready plans, submit approvals or revert them. Callers that change a contract go through these
-functions instead, which make the change and then run every rule that reacts to it, in the caller's
-transaction (a refusal by any rule undoes the change).
+``contracts``, ``conditions`` and ``billing_plans`` cannot import this layer, so their services make a change
+without its consequences: a contract status, attribute or amount change cannot itself ready plans, submit
+approvals or revert them, and a milestone added from a template does not get the template's approval rules.
+Every caller that changes one (the CLI, the service's routes and pages, load files, the work queue, the demo)
+goes through these functions instead, which make the change and then run every rule that reacts to it, in
+the caller's transaction (a refusal by any rule undoes the change).
 """
 
 from __future__ import annotations
@@ -148,8 +150,8 @@ def _refuse_approval(session: Session, key: MilestoneKey, seq: int) -> None:
 
 
 # --- approval decisions and their follow-ups ----------------------------------------------------------
-# Follow-ups live here, not in ms_prcs.approvals, because one sets billing plan events Ready and
-# conditions may not import billing_plans (DESIGN 9).
+# Follow-ups run here, beside the other reactions to a change, because one sets billing plan events Ready
+# and another sets the contract status (through change_contract_status, so its own hooks run too).
 
 
 def approve(
