@@ -68,17 +68,19 @@ def main(ctx: click.Context, db: str | None, user: str | None, json_output: bool
 
 def _register() -> None:
     """Command modules register themselves on import; keeping the list here makes the CLI's shape visible."""
-    from ms_prcs.cli import (  # noqa: F401  # noqa: F401  # noqa: F401
+    from ms_prcs.cli import (  # noqa: F401
         admin,
         alerts,
         approvals,
+        condition,
         contracts,
         demo,
         feed,
+        gate,
         holds,
         load,
         milestones,
-        plan_templates,
+        optional,
         plans,
         projects,
         report,
@@ -88,7 +90,6 @@ def _register() -> None:
         service,
         templates,
         webhooks,
-        workflow,  # noqa: F401
         workqueue,
     )
 
