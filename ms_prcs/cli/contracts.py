@@ -1,6 +1,4 @@
-"""Reference data and contracts: ``bu``, ``role``, ``user``, ``classification`` and ``contract`` commands.
-
-Every verb of ``contract`` is here: ``add|show|list|status``, ``line add|amount``, ``attr set`` and
+"""Contracts: every verb of ``contract``: ``add|show|list|status``, ``line add|amount``, ``attr set`` and
 ``team add|remove|list``; a change goes through the approval layer's entry point (:mod:`ms_prcs.approvals.hooks`).
 """
 
@@ -22,92 +20,6 @@ from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table
 from ms_prcs.cli.params import CONTRACT_KEY, done, parse_amount, parse_assignments, whole
-
-# --- business units, roles, users, classifications ---------------------------------------------------
-
-
-@main.group()
-def bu() -> None:
-    """Business units: the scope of contracts, runs and security."""
-
-
-@bu.command("add")
-@click.argument("business_unit")
-@click.option("--descr", default="", help="Description.")
-@click.option("--currency", default="USD", show_default=True, help="Default currency of its contracts.")
-@json_option
-@pass_app
-def bu_add(app: AppContext, business_unit: str, descr: str, currency: str) -> None:
-    """Add a business unit (e.g. US001)."""
-    with app.session() as session:
-        row = admin.add_business_unit(session, business_unit, descr, currency.upper())
-    done(app, f"business unit {row.business_unit} added", business_unit=row.business_unit)
-
-
-@main.group()
-def role() -> None:
-    """Roles: held by users, named by milestone classifications."""
-
-
-@role.command("add")
-@click.argument("role_name")
-@click.option("--descr", default="", help="Description.")
-@json_option
-@pass_app
-def role_add(app: AppContext, role_name: str, descr: str) -> None:
-    """Add a role."""
-    with app.session() as session:
-        admin.add_role(session, role_name, descr)
-    done(app, f"role {role_name} added", role=role_name)
-
-
-@main.group()
-def user() -> None:
-    """Users: the identities named by --user, with their roles."""
-
-
-@user.command("add")
-@click.argument("user_id")
-@click.option("--name", default="", help="Full name.")
-@click.option("--role", "roles", multiple=True, help="A role the user holds (repeatable).")
-@json_option
-@pass_app
-def user_add(app: AppContext, user_id: str, name: str, roles: tuple[str, ...]) -> None:
-    """Add a user, with the roles it holds."""
-    with app.session() as session:
-        admin.add_user(session, user_id, name, roles)
-    done(
-        app,
-        f"user {user_id} added" + (f" with roles {', '.join(roles)}" if roles else ""),
-        user=user_id,
-        roles=list(roles),
-    )
-
-
-@main.group()
-def classification() -> None:
-    """Milestone classifications: only holders of one of their roles may change a classified milestone."""
-
-
-@classification.command("add")
-@click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, help="A role allowed (repeatable).")
-@click.option("--descr", default="", help="Description.")
-@json_option
-@pass_app
-def classification_add(app: AppContext, name: str, roles: tuple[str, ...], descr: str) -> None:
-    """Add a classification: the set of roles that may change its milestones or mark their conditions."""
-    with app.session() as session:
-        admin.add_classification(session, name, roles, descr)
-    done(
-        app,
-        f"classification {name} added for roles {', '.join(roles)}",
-        classification=name,
-        roles=list(roles),
-    )
-
-
-# --- contracts ------------------------------------------------------------------------------------
 
 
 @main.group()
