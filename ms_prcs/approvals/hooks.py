@@ -28,12 +28,8 @@ from contracts.errors import MsPrcsError, RuleViolation
 from contracts.keys import ContractKey, MilestoneKey, get_condition, get_contract
 from contracts.models import Contract, Milestone, MilestoneCondition, PlanEvent
 from contracts.status import ConditionType, ContractStatus, CreatedFrom, RequiredConditions
-from ms_prcs.approvals import blocking as workflow_blocking
-from ms_prcs.approvals import decide
+from ms_prcs.approvals import blocking, decide, lines, optional, unset
 from ms_prcs.approvals import events as approval_events
-from ms_prcs.approvals import lines as workflow_lines
-from ms_prcs.approvals import optional as workflow_optional
-from ms_prcs.approvals import unset as workflow_unset
 from ms_prcs.approvals.config import copy_template_config
 from ms_prcs.approvals.config.approval import ASSIGNEE, FollowUp, FollowUpKind
 from ms_prcs.approvals.config.structure import UnsetAction
@@ -266,7 +262,7 @@ def before_contract_status(
 ) -> ContractStatus:
     """Refuse a status that a milestone blocks, or a reopen the reopen rule forbids; returns the old status."""
     contract = get_contract(session, key)
-    workflow_blocking.check_contract_status(session, contract, new)
+    blocking.check_contract_status(session, contract, new)
     return contract.status
 
 
@@ -275,23 +271,21 @@ def after_contract_status(
 ) -> list[str]:
     """A reopen (Closed -> Active) reverts the approvals of milestones with the "reopen" unset action."""
     if old == ContractStatus.CLOSED and new == ContractStatus.ACTIVE:
-        return workflow_unset.revert_approvals(
-            session, get_contract(session, key).id, UnsetAction.REOPEN, who
-        )
+        return unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.REOPEN, who)
     return []
 
 
 def after_attribute_change(session: Session, key: ContractKey, who: Who) -> list[str]:
     """A detail change: "detail" unset actions revert approvals; attribute triggers add or remove optional
     milestones."""
-    notes = workflow_unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.DETAIL, who)
+    notes = unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.DETAIL, who)
     return notes + evaluate_optional(session, key, who)
 
 
 def after_amount_change(session: Session, key: ContractKey, who: Who) -> list[str]:
     """An amount change (a line amount, a plan and its event amounts): "amount" unset actions revert
     approvals; amount triggers add or remove optional milestones."""
-    notes = workflow_unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.AMOUNT, who)
+    notes = unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.AMOUNT, who)
     return notes + evaluate_optional(session, key, who)
 
 
@@ -299,7 +293,7 @@ def change_line_amount(
     session: Session, key: ContractKey, line_num: int, amount: Decimal, who: Who
 ) -> list[str]:
     """Set a contract line's amount, then what an amount change implies."""
-    line = workflow_lines.set_line_amount(session, key, line_num, amount)
+    line = lines.set_line_amount(session, key, line_num, amount)
     return [
         f"line {line.line_num} of contract {key} amount {amount}",
         *after_amount_change(session, key, who),
@@ -311,7 +305,7 @@ def evaluate_optional(
 ) -> list[str]:
     """Add or remove optional milestones by their triggers; an added one is auto-readied as a plan's milestones
     are (DESIGN 5): Ready when every condition is Date, SQL or User Initiated."""
-    outcome = workflow_optional.evaluate_optional(session, key, who)
+    outcome = optional.evaluate_optional(session, key, who)
     notes = list(outcome.notes)
     for milestone in outcome.added:
         decision = auto_ready(session, milestone, who, rules or SqlRules(), "optional milestone trigger")

@@ -14,9 +14,7 @@ from typing import Any
 import click
 
 from contracts.keys import ContractKey, MilestoneKey, get_contract, get_milestone
-from ms_prcs.approvals import at_once as approvals
-from ms_prcs.approvals import decide, inbox, submit, view
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import at_once, decide, hooks, inbox, submit, view
 from ms_prcs.approvals.config import approval as config
 from ms_prcs.approvals.states import ApprovalState
 from ms_prcs.cli import main
@@ -226,7 +224,7 @@ def approval_approve(
     """Approve (Mark Complete as an eligible approver) and run the rule's follow-ups; when that completes
     what the milestone needs, a run completes the milestone at once (unless the rule says
     --no-complete-at-once)."""
-    outcome = approvals.approve(
+    outcome = at_once.approve(
         app.engine, app.settings, key, seq, app.who(), note, complete_contract=complete_contract, as_of=as_of
     )
     notes = list(outcome.notes)
@@ -250,7 +248,7 @@ def approval_approve(
 def approval_deny(app: AppContext, key: MilestoneKey, seq: int, note: str) -> None:
     """Deny (Not Approved, with the note); the condition stays Ready and can be resubmitted."""
     with app.session() as session:
-        notes = workflow_hooks.deny(session, key, seq, app.who(), note)
+        notes = hooks.deny(session, key, seq, app.who(), note)
     _echo_notes(app, notes)
     done(
         app,

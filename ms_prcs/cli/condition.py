@@ -17,7 +17,7 @@ from contracts.keys import MilestoneKey
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, MilestoneSource
 from ms_prcs import views
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import hooks
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.params import DATE, DAYS_LAG, MILESTONE_KEY, done, whole
@@ -165,7 +165,7 @@ def condition_delete(app: AppContext, key: MilestoneKey, seq: int) -> None:
 def condition_complete(app: AppContext, key: MilestoneKey, seq: int) -> None:
     """Mark Complete: a User Initiated condition of a Ready milestone is met."""
     with app.session() as session:
-        row = workflow_hooks.mark_complete(session, key, seq, app.who())
+        row = hooks.mark_complete(session, key, seq, app.who())
         by, on = row.completed_by, row.completed_on
     done(
         app,
@@ -186,7 +186,7 @@ def condition_complete(app: AppContext, key: MilestoneKey, seq: int) -> None:
 def condition_undo(app: AppContext, key: MilestoneKey, seq: int) -> None:
     """Undo Mark Complete of a User Initiated condition, until the milestone is Completed."""
     with app.session() as session:
-        row = workflow_hooks.undo_mark_complete(session, key, seq, app.who())
+        row = hooks.undo_mark_complete(session, key, seq, app.who())
     done(
         app,
         f"Mark Complete of condition {seq} of milestone {key} undone (Ready)",

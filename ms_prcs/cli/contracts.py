@@ -12,9 +12,7 @@ from contracts import admin
 from contracts.keys import ContractKey, get_contract
 from contracts.status import ContractStatus
 from ms_prcs import views
-from ms_prcs.approvals import gates as workflow_gates
-from ms_prcs.approvals import hooks as workflow_hooks
-from ms_prcs.approvals import rules
+from ms_prcs.approvals import gates, hooks, rules
 from ms_prcs.approvals.hooks import change_attribute, change_contract_status
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
@@ -93,7 +91,7 @@ def contract_list(
     """List contracts with their line count, amount and milestone count (and stage gate, when they have gates)."""
     with app.session() as session:
         rows = views.list_contracts(session, business_unit)
-        gated = workflow_gates.annotate_contracts(session, rows, gate, gate_status)
+        gated = gates.annotate_contracts(session, rows, gate, gate_status)
     rows = gated if gate or gate_status or any(r["gate"] for r in gated) else rows
     emit(app, rows)
 
@@ -172,7 +170,7 @@ def contract_line_amount(app: AppContext, key: ContractKey, line_num: int, amoun
     """Change a line's amount: "amount" unset actions revert approvals, amount triggers re-evaluate."""
     value: Decimal = parse_amount(amount, "AMOUNT")
     with app.session() as session:
-        notes = workflow_hooks.change_line_amount(session, key, line_num, value, app.who())
+        notes = hooks.change_line_amount(session, key, line_num, value, app.who())
     if app.json_output:
         done(app, "", contract=str(key), line=line_num, amount=value, notes=notes)
         return

@@ -19,7 +19,7 @@ from billing_plans.keys import EventKey, PlanKey, event_key
 from billing_plans.shares import parse_share
 from contracts.keys import MilestoneKey
 from contracts.status import EventType
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import hooks
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.params import DATE, MILESTONE_KEY, done
@@ -89,7 +89,7 @@ def event_add(
             descr=descr,
         )
         ekey, obj = str(event_key(row)), event_services.describe(row)
-        workflow_hooks.after_amount_change(session, key.contract, app.who())
+        hooks.after_amount_change(session, key.contract, app.who())
     done(app, f"{obj} added (Pending)", event=ekey, status="Pending")
 
 
@@ -126,7 +126,7 @@ def event_update(
         )
         obj = event_services.describe(row)
         if pct is not None or amt is not None:
-            workflow_hooks.after_amount_change(session, key.plan.contract, app.who())
+            hooks.after_amount_change(session, key.plan.contract, app.who())
     done(app, f"{obj} updated", event=str(key))
 
 

@@ -18,9 +18,7 @@ from contracts import milestones as services
 from contracts.keys import ContractKey, MilestoneKey
 from contracts.status import MilestoneStatus, RequiredConditions
 from ms_prcs import views
-from ms_prcs.approvals import gates as workflow_gates
-from ms_prcs.approvals import hooks as workflow_hooks
-from ms_prcs.approvals import inbox
+from ms_prcs.approvals import gates, hooks, inbox
 from ms_prcs.approvals.config.structure import WorkflowSpec, parse_statuses, set_milestone_workflow
 from ms_prcs.approvals.hooks import make_milestone_ready
 from ms_prcs.approvals.steps import describe
@@ -66,7 +64,7 @@ def milestone_add(
 ) -> None:
     """Add the next MILESTONE_ID milestone to a contract, Pending. Prints its key (…/MS_ID/NUM)."""
     with app.session() as session:
-        row = workflow_hooks.add_milestone(
+        row = hooks.add_milestone(
             session,
             contract_key,
             milestone_id,
@@ -108,7 +106,7 @@ def milestone_list(
             business_unit=business_unit,
             status=MILESTONE_STATUSES[status.lower()] if status else None,
         )
-        rows = workflow_gates.annotate_milestones(session, rows, gate, gate_status)
+        rows = gates.annotate_milestones(session, rows, gate, gate_status)
     extra = ("step", "gate", "gate_status") if any(r["gate"] or r["step"] != "-" for r in rows) else ()
     emit(app, rows, [{c: r[c] for c in (*views.MILESTONE_COLUMNS, *extra)} for r in rows])
 

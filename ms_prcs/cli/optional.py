@@ -9,8 +9,7 @@ from __future__ import annotations
 import click
 
 from contracts.keys import ContractKey
-from ms_prcs.approvals import hooks as workflow_hooks
-from ms_prcs.approvals import optional
+from ms_prcs.approvals import hooks, optional
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.params import CONTRACT_KEY, done
@@ -41,7 +40,7 @@ def optional_add(app: AppContext, contract_key: ContractKey, milestone_id: str) 
 def optional_evaluate(app: AppContext, contract_key: ContractKey) -> None:
     """Add the optional milestones whose trigger holds; remove those whose trigger lapsed before anyone acted."""
     with app.session() as session:
-        notes = workflow_hooks.evaluate_optional(session, contract_key, app.who(), app.settings.sql_rules)
+        notes = hooks.evaluate_optional(session, contract_key, app.who(), app.settings.sql_rules)
     if not app.json_output:
         for note in notes:
             click.echo(note)

@@ -16,7 +16,7 @@ from billing_plans import plans as plan_services
 from billing_plans.keys import PlanKey, get_plan
 from contracts.keys import ContractKey
 from contracts.status import PlanType
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import hooks
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json
@@ -74,11 +74,11 @@ def plan_create(
     """Create a plan on a contract line from a template: its events, and a milestone (conditions copied,
     auto-readied) for each Milestone event."""
     with app.session() as session:
-        created = workflow_hooks.create_plan_from_template(
+        created = hooks.create_plan_from_template(
             session, contract_key, line_num, template_id, app.who(), app.settings.sql_rules, plan_id=plan_id
         )
         # a plan's amounts: unset actions revert approvals, amount triggers add optional milestones
-        workflow_hooks.after_amount_change(session, contract_key, app.who())
+        hooks.after_amount_change(session, contract_key, app.who())
         summary = plan_services.plan_summary(session, created.plan)
     decisions = [
         {"milestone": d.milestone, "status": d.status, "reason": d.reason} for d in created.milestones
