@@ -1,12 +1,11 @@
-"""The complete schema: importing this module registers every mapped table on ``Base.metadata``.
+"""The domain's schema: importing this module registers the tables of ``contracts`` on ``Base.metadata``.
 
-The approval layer's tables live in their own module (``workflow_models``); anything that needs the whole
-schema at once (Alembic, the migration checks) imports it from here rather than from ``models``.
+The approval layer's tables live with the layer (``ms_prcs.approvals.models``), one floor up; anything that
+needs the whole schema at once (Alembic, the migration checks) imports :data:`ms_prcs.schema.METADATA`.
 """
 
 from contracts import finops_models as _finops_models  # noqa: F401
 from contracts import identity_models as _identity_models  # noqa: F401
-from contracts import workflow_models as _workflow_models  # noqa: F401
 from contracts.models import Base
 
 METADATA = Base.metadata

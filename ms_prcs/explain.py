@@ -21,7 +21,7 @@ from conditions.sql_rules import SqlRules
 from contracts.keys import MilestoneKey
 from contracts.models import Milestone
 from contracts.status import MilestoneStatus
-from contracts.workflow.steps import earlier_open_keys
+from ms_prcs.approvals.steps import earlier_open_keys
 from ms_prcs.engine import RunControl, process
 from ms_prcs.engine.reach import Reach
 from ms_prcs.settings import Settings

@@ -18,8 +18,8 @@ from contracts.models import Contract, Milestone, MilestoneCondition
 from contracts.required import satisfied_sql
 from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
-from contracts.workflow.steps import earlier, earlier_open
-from contracts.workflow_models import MilestoneWorkflow
+from ms_prcs.approvals.models import MilestoneWorkflow
+from ms_prcs.approvals.steps import earlier, earlier_open
 from ms_prcs.engine import tables
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.evaluate import processed_by_run

@@ -25,7 +25,8 @@ from contracts.audit import audit_clock
 from contracts.errors import JobAlreadyRan
 from contracts.models import Milestone
 from contracts.status import MilestoneStatus
-from ms_prcs.engine import complete, deadlines, evaluate, findings, runlock, runlog, tables
+from ms_prcs.approvals import deadlines
+from ms_prcs.engine import complete, evaluate, findings, runlock, runlog, tables
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import Outcome, RunControl, RunMessage, RunResult, Severity
 from ms_prcs.engine.runlog import Tally

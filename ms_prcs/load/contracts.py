@@ -11,7 +11,7 @@ from contracts.errors import LoadError
 from contracts.keys import ContractKey, MilestoneKey, get_milestone
 from contracts.specs import ConditionSpec
 from contracts.status import ContractStatus, CreatedFrom, MilestoneSource, MilestoneStatus, RequiredConditions
-from ms_prcs import workflow_hooks
+from ms_prcs.approvals import hooks as workflow_hooks
 from ms_prcs.load.context import LoadContext, at
 from ms_prcs.load.schema import ConditionEntry, ContractEntry, MilestoneEntry, MilestoneTemplateEntry
 
@@ -97,7 +97,7 @@ def load_contracts(ctx: LoadContext, section: list[ContractEntry], path: str) ->
 
 def _add_milestone(ctx: LoadContext, contract: ContractKey, entry: MilestoneEntry, path: str) -> MilestoneKey:
     with at(path):
-        row = milestones.add_milestone(
+        row = workflow_hooks.add_milestone(
             ctx.session,
             contract,
             entry.milestone_id,
@@ -150,7 +150,7 @@ def _ready_move(ctx: LoadContext, key: MilestoneKey) -> Callable[[], None]:
 
 def _contract_status_move(ctx: LoadContext, key: ContractKey, status: ContractStatus) -> Callable[[], None]:
     """Closed is reached through Active, as a person would: the status machine has no Pending -> Closed.
-    Each step goes through :func:`ms_prcs.workflow_hooks.change_contract_status`, like the CLI's."""
+    Each step goes through :func:`ms_prcs.approvals.hooks.change_contract_status`, like the CLI's."""
     steps = [ContractStatus.ACTIVE, ContractStatus.CLOSED] if status == ContractStatus.CLOSED else [status]
 
     def move() -> None:

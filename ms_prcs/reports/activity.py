@@ -20,9 +20,9 @@ from sqlalchemy import Date, DateTime, String, bindparam
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from conditions.approvals.sql import contract_t, milestone_t, status_change_t
-from conditions.approvals.view import deadlines
 from contracts.status import MilestoneStatus
+from ms_prcs.approvals.sql import contract_t, milestone_t, status_change_t
+from ms_prcs.approvals.view import deadlines
 from ms_prcs.reports.queries import run_query
 from ms_prcs.reports.scope import SCOPE_BINDS, ChartSpec, ReportScope, ReportTable, check_scope, days_between
 
@@ -114,7 +114,7 @@ def activity_report(session: Session, scope: ReportScope, top: int = 5) -> Activ
 
 def past_due(session: Session, scope: ReportScope) -> pd.DataFrame:
     """Per open milestone in scope: Past Due by the approval view's rule (ready-by and complete-by,
-    :func:`conditions.approvals.view.deadlines`, the statement the runs' warnings and ``approval list
+    :func:`ms_prcs.approvals.view.deadlines`, the statement the runs' warnings and ``approval list
     --past-due`` read) or by its estimated completion date, each reason apart. The bottlenecks and the
     Impact report read their ``past_due`` flag from here too, by ``milestone_pk``."""
     m, k = milestone_t, contract_t

@@ -2,9 +2,9 @@
 
 A waiting event (its own milestone not yet approved, the event not done) is placed on the **earliest
 milestones of its contract's flow not yet approved**: the milestones ``F`` of the contract that are its own
-milestone or come before it in step order (:func:`contracts.workflow.steps.earlier`, the rule the engine's
+milestone or come before it in step order (:func:`ms_prcs.approvals.steps.earlier`, the rule the engine's
 step check uses), are open (Pending or Ready and not Approved in the approval view,
-:func:`conditions.approvals.view.approved_sql`; its own milestone counts even when Cancelled, so money that
+:func:`ms_prcs.approvals.view.approved_sql`; its own milestone counts even when Cancelled, so money that
 waits forever is still seen), and have no open milestone of the contract before them. Several open
 milestones of one step each carry the whole amount (each one's approval holds it back); as approvals
 happen the amount moves on to the next step. Unordered milestones (step 0) neither wait nor are waited for:
@@ -22,10 +22,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conditions.approvals.sql import contract_t, milestone_t, status_change_t, workflow_t
-from conditions.approvals.view import approved_sql
 from contracts.models import ContractLine, Plan, PlanEvent
-from contracts.workflow.steps import OPEN_STATUSES, earlier
+from ms_prcs.approvals.sql import contract_t, milestone_t, status_change_t, workflow_t
+from ms_prcs.approvals.steps import OPEN_STATUSES, earlier
+from ms_prcs.approvals.view import approved_sql
 
 _event = cast(sa.Table, PlanEvent.__table__)
 _plan = cast(sa.Table, Plan.__table__)

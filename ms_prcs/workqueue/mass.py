@@ -32,8 +32,8 @@ from contracts.keys import MilestoneKey, get_condition, get_milestone
 from contracts.models import Contract, Milestone, MilestoneCondition, StatusChange
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
-from contracts.workflow_models import ApprovalRule
-from ms_prcs.workflow_hooks import make_milestone_ready
+from ms_prcs.approvals.hooks import make_milestone_ready
+from ms_prcs.approvals.models import ApprovalRule
 from ms_prcs.workqueue.search import QueueFilter, matching_ids
 
 CHUNK = 500

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from contracts.keys import MilestoneKey, get_condition, get_milestone
 from contracts.models import ProcessMessage
-from contracts.workflow_models import ApprovalAction, InboxItem, MilestoneWorkflow
+from ms_prcs.approvals.models import ApprovalAction, InboxItem, MilestoneWorkflow
 from tests.conftest import CliInvoke
 
 K1000 = "US001/K1000"

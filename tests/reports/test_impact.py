@@ -12,7 +12,7 @@ from contracts import admin, milestones
 from contracts.errors import InvalidInput
 from contracts.keys import ContractKey, MilestoneKey
 from contracts.status import PlanType
-from contracts.workflow.config import workflow_row
+from ms_prcs.approvals.config.structure import workflow_row
 from ms_prcs.reports import ReportScope, impact_report
 from ms_prcs.reports.impact import FLOW, OWN_MILESTONE
 from tests.reports import fixture

@@ -33,10 +33,10 @@ from sqlalchemy.orm import Session
 from billing_plans.templates import TemplateEventSpec, add_plan_template
 from contracts import admin
 from contracts.audit import Who
-from contracts.schema import METADATA
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, PlanType
 from contracts.templates import add_milestone_template
+from ms_prcs.schema import METADATA
 from ms_prcs.service import credentials, rights
 from ms_prcs.service.app import create_app
 from ms_prcs.settings import Settings

@@ -1,7 +1,7 @@
 """The derived approval view of milestones, with the Past Due flag from their deadlines.
 
-Per approval the view comes from :func:`conditions.approvals.states.condition_state`; per milestone from
-:func:`~conditions.approvals.states.milestone_state`. A milestone is **Past Due** when, as of a date, it missed
+Per approval the view comes from :func:`ms_prcs.approvals.states.condition_state`; per milestone from
+:func:`~ms_prcs.approvals.states.milestone_state`. A milestone is **Past Due** when, as of a date, it missed
 its **ready-by** deadline (not yet submitted: its view is Not Ready for Approval, or, without approvals, it is
 still Pending) or its **complete-by** deadline (not yet approved: its view is not Approved, or, without
 approvals, it is not Completed). A deadline is a fixed date or a number of days after the contract's
@@ -22,9 +22,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conditions.approvals.config import RuleSpec
-from conditions.approvals.inbox import assignees
-from conditions.approvals.sql import (
+from conditions.sql_dates import add_days
+from contracts.required import satisfied_sql
+from contracts.status import ConditionStatus, MilestoneStatus
+from ms_prcs.approvals.config.approval import RuleSpec
+from ms_prcs.approvals.inbox import assignees
+from ms_prcs.approvals.sql import (
     action_t,
     condition_t,
     contract_t,
@@ -34,16 +37,13 @@ from conditions.approvals.sql import (
     rule_t,
     workflow_t,
 )
-from conditions.approvals.states import (
+from ms_prcs.approvals.states import (
     AWAITING_DECISION,
     Action,
     ApprovalState,
     condition_state,
     milestone_state,
 )
-from conditions.sql_dates import add_days
-from contracts.required import satisfied_sql
-from contracts.status import ConditionStatus, MilestoneStatus
 
 MilestoneFilter = Callable[[sa.FromClause], sa.ColumnElement[bool]]
 """Which milestones: a predicate over a ``milestone`` table or alias (the engine passes its run's scope)."""
@@ -343,25 +343,6 @@ def _date(value: Any) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
-
-
-def states(conn: sa.Connection | Session, milestone_pks: Sequence[int]) -> dict[int, ApprovalState | None]:
-    """The view of each milestone (``None``: no approvals), in one statement."""
-    if not milestone_pks:
-        return {}
-    pks = sorted(set(milestone_pks))
-    c, r, m = condition_t, rule_t, milestone_t
-    found: dict[int, tuple[str, str, list[ApprovalState]]] = {
-        row.id: (row.status, row.required_conditions, [])
-        for row in conn.execute(sa.select(m.c.id, m.c.status, m.c.required_conditions).where(m.c.id.in_(pks)))
-    }
-    for row in conn.execute(
-        sa.select(c.c.milestone_pk, c.c.condition_status, latest_action(c).label("latest"))
-        .join(r, r.c.condition_pk == c.c.id)
-        .where(c.c.milestone_pk.in_(pks))
-    ):
-        found[row.milestone_pk][2].append(condition_state(row.condition_status, row.latest))
-    return {pk: milestone_state(s, req, approvals) for pk, (s, req, approvals) in found.items()}
 
 
 def history(conn: sa.Connection | Session, milestone_pk: int) -> list[dict[str, Any]]:

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from contracts.errors import RuleViolation
 from contracts.models import Contract, Milestone
 from contracts.status import ContractStatus, MilestoneStatus
-from contracts.workflow.config import blocked_statuses
-from contracts.workflow_models import MilestoneWorkflow
+from ms_prcs.approvals.config.structure import blocked_statuses
+from ms_prcs.approvals.models import MilestoneWorkflow
 
 _FINAL = (MilestoneStatus.COMPLETED, MilestoneStatus.CANCELLED)
 

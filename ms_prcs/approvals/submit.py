@@ -12,7 +12,7 @@ An approval is submitted (Ready for Approval) when any of its submit modes holds
 
 Every mode waits for the milestone to be Ready (an approval is Mark Complete, which needs it) and for the
 earlier steps to be done, unless the milestone may be submitted "any time". The automatic modes are checked
-where what they watch can change: the contract's status and attributes (:mod:`conditions.approvals.events`)
+where what they watch can change: the contract's status and attributes (:mod:`ms_prcs.approvals.events`)
 and every engine run (which completes earlier steps). :func:`auto_submit` does it for any set of milestones
 in a few statements, so a run over a whole business unit pays the same as one contract.
 
@@ -30,10 +30,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conditions.approvals import inbox
-from conditions.approvals.config import RuleSpec, get_rule, split_names
-from conditions.approvals.rules import approvers, check_may_edit
-from conditions.approvals.sql import (
+from contracts.audit import ObjectType, Who, change_row, record_changes
+from contracts.errors import RuleViolation
+from contracts.keys import MilestoneKey, get_condition
+from contracts.models import MilestoneCondition
+from contracts.status import ConditionStatus, MilestoneStatus
+from ms_prcs.approvals import inbox
+from ms_prcs.approvals.config.approval import RuleSpec, get_rule, split_names
+from ms_prcs.approvals.rules import approvers, check_may_edit
+from ms_prcs.approvals.sql import (
     action_t,
     attribute_t,
     condition_t,
@@ -45,14 +50,9 @@ from conditions.approvals.sql import (
     rule_t,
     workflow_t,
 )
-from conditions.approvals.states import NOT_SUBMITTED, Action, ApprovalState, Via, condition_state
-from conditions.approvals.view import MilestoneFilter
-from contracts.audit import ObjectType, Who, change_row, record_changes
-from contracts.errors import RuleViolation
-from contracts.keys import MilestoneKey, get_condition
-from contracts.models import MilestoneCondition
-from contracts.status import ConditionStatus, MilestoneStatus
-from contracts.workflow.steps import earlier
+from ms_prcs.approvals.states import NOT_SUBMITTED, Action, ApprovalState, Via, condition_state
+from ms_prcs.approvals.steps import earlier
+from ms_prcs.approvals.view import MilestoneFilter
 
 
 @dataclass(frozen=True)

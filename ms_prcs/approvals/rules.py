@@ -19,11 +19,11 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conditions.approvals.config import RuleSpec
 from contracts.errors import AlreadyExists, InvalidInput, NotAuthorized, NotFound
 from contracts.keys import ContractKey, get_contract
 from contracts.models import AppUser, Contract, UserRole
-from contracts.workflow_models import ContractTeam
+from ms_prcs.approvals.config.approval import RuleSpec
+from ms_prcs.approvals.models import ContractTeam
 
 _team = ContractTeam.__table__
 _user_role = UserRole.__table__

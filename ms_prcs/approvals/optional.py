@@ -20,7 +20,6 @@ someone has acted on it (see :func:`acted_on`); then it is left alone and become
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -44,8 +43,9 @@ from contracts.models import (
 )
 from contracts.status import CreatedFrom, MilestoneStatus, PlanType
 from contracts.templates import get_milestone_template
-from contracts.workflow.config import ANY_BUSINESS_UNIT, AmountSource, TriggerJoin
-from contracts.workflow_models import (
+from ms_prcs.approvals.config import copy_template_config
+from ms_prcs.approvals.config.structure import ANY_BUSINESS_UNIT, AmountSource, TriggerJoin
+from ms_prcs.approvals.models import (
     ApprovalAction,
     ContractTeam,
     MilestoneTemplateWorkflow,
@@ -211,14 +211,7 @@ def evaluate_optional(session: Session, key: ContractKey, who: Who) -> OptionalO
         )
         if verdict.holds:
             if not live:
-                milestone = add_milestone(
-                    session,
-                    key,
-                    template.milestone_id,
-                    who,
-                    from_template=True,
-                    created_from=CreatedFrom.MANUAL,
-                )
+                milestone = _add_from_template(session, key, template.milestone_id, who)
                 row = session.get(MilestoneWorkflow, milestone.id)
                 assert row is not None  # copied from the template's workflow row
                 row.optional = True
@@ -296,14 +289,13 @@ def add_optional(session: Session, key: ContractKey, milestone_id: str, who: Who
     problem = may_add_by_hand(session, contract, row, who.user)
     if problem:
         raise NotAuthorized(who.user, f"contract {key}", problem)
-    return add_milestone(session, key, template.milestone_id, who, from_template=True)
+    return _add_from_template(session, key, template.milestone_id, who)
 
 
-def optional_templates(session: Session) -> Sequence[MilestoneTemplateWorkflow]:
-    return list(
-        session.scalars(
-            sa.select(MilestoneTemplateWorkflow)
-            .where(MilestoneTemplateWorkflow.optional.is_(True))
-            .order_by(MilestoneTemplateWorkflow.milestone_id)
-        )
+def _add_from_template(session: Session, key: ContractKey, milestone_id: str, who: Who) -> Milestone:
+    """The milestone with its template's conditions, approval rules and structure (all the milestone's own)."""
+    milestone = add_milestone(
+        session, key, milestone_id, who, from_template=True, created_from=CreatedFrom.MANUAL
     )
+    copy_template_config(session, milestone)
+    return milestone

@@ -1,13 +1,16 @@
-"""What follows a change to a contract, in one place for the CLI and load files.
+"""The approval layer's one entry point: every change to a contract or a milestone that a rule reacts to.
 
-``contracts`` cannot import the layers above it, so a contract status, attribute or amount change cannot
-itself ready plans, submit approvals or revert them. Callers that change a contract go through these
-functions instead, which make the change and then run every rule that reacts to it, in the caller's
-transaction (a refusal by any rule undoes the change).
+``contracts``, ``conditions`` and ``billing_plans`` cannot import this layer, so their services make a change
+without its consequences: a contract status, attribute or amount change cannot itself ready plans, submit
+approvals or revert them, and a milestone added from a template does not get the template's approval rules.
+Every caller that changes one (the CLI, the service's routes and pages, load files, the work queue, the demo)
+goes through these functions instead, which make the change and then run every rule that reacts to it, in
+the caller's transaction (a refusal by any rule undoes the change).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -17,25 +20,23 @@ from billing_plans import events as plan_events
 from billing_plans import plans
 from billing_plans.auto_ready import auto_ready
 from billing_plans.keys import event_key
-from conditions.approvals import decide
-from conditions.approvals import events as approval_events
-from conditions.approvals.config import ASSIGNEE, FollowUp, FollowUpKind
-from conditions.approvals.inbox import Notice, assignees, notify
-from conditions.approvals.rules import check_may_edit
-from conditions.approvals.states import Action
 from conditions.ready import make_ready
 from conditions.sql_rules import SqlRules
-from contracts import admin
+from contracts import admin, milestones
 from contracts.audit import Who
 from contracts.errors import MsPrcsError, RuleViolation
-from contracts.keys import ContractKey, MilestoneKey, get_contract
-from contracts.models import Contract, PlanEvent
-from contracts.status import ContractStatus
-from contracts.workflow import blocking as workflow_blocking
-from contracts.workflow import lines as workflow_lines
-from contracts.workflow import optional as workflow_optional
-from contracts.workflow import unset as workflow_unset
-from contracts.workflow.config import UnsetAction
+from contracts.keys import ContractKey, MilestoneKey, get_condition, get_contract
+from contracts.models import Contract, Milestone, MilestoneCondition, PlanEvent
+from contracts.status import ConditionType, ContractStatus, CreatedFrom, RequiredConditions
+from ms_prcs.approvals import blocking, decide, lines, optional, unset
+from ms_prcs.approvals import events as approval_events
+from ms_prcs.approvals.config import copy_template_config
+from ms_prcs.approvals.config.approval import ASSIGNEE, FollowUp, FollowUpKind
+from ms_prcs.approvals.config.structure import UnsetAction
+from ms_prcs.approvals.inbox import Notice, assignees, notify
+from ms_prcs.approvals.models import ApprovalRule
+from ms_prcs.approvals.rules import check_may_edit
+from ms_prcs.approvals.states import Action
 
 
 def change_contract_status(session: Session, key: ContractKey, new: ContractStatus, who: Who) -> list[str]:
@@ -69,9 +70,84 @@ def change_attribute(session: Session, key: ContractKey, name: str, value: str, 
     return notes
 
 
+# --- milestones: added with their template's approval configuration, Mark Complete that keeps approvals ----
+
+
+def add_milestone(
+    session: Session,
+    contract_key: ContractKey,
+    milestone_id: str,
+    who: Who,
+    *,
+    from_template: bool = False,
+    descr: str | None = None,
+    required: RequiredConditions | None = None,
+    est_completion_date: dt.date | None = None,
+    classification: str | None = None,
+    created_from: CreatedFrom = CreatedFrom.MANUAL,
+) -> Milestone:
+    """:func:`contracts.milestones.add_milestone`; from a template, the milestone also gets its own copy of
+    the template's approval rules and structure (``contracts`` cannot read the approval layer's tables)."""
+    milestone = milestones.add_milestone(
+        session,
+        contract_key,
+        milestone_id,
+        who,
+        from_template=from_template,
+        descr=descr,
+        required=required,
+        est_completion_date=est_completion_date,
+        classification=classification,
+        created_from=created_from,
+    )
+    if from_template:
+        copy_template_config(session, milestone)
+    return milestone
+
+
+def create_plan_from_template(
+    session: Session,
+    contract_key: ContractKey,
+    line_num: int,
+    template_id: str,
+    who: Who,
+    rules: SqlRules,
+    *,
+    plan_id: str | None = None,
+) -> plans.CreatedPlan:
+    """:func:`billing_plans.plans.create_from_template`, with each milestone it added from a milestone
+    template given the template's approval rules and structure, as :func:`add_milestone` does."""
+    created = plans.create_from_template(
+        session, contract_key, line_num, template_id, who, rules, plan_id=plan_id
+    )
+    for event in created.plan.events:
+        if event.milestone is not None:
+            copy_template_config(session, event.milestone)
+    return created
+
+
+def mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) -> MilestoneCondition:
+    """Mark Complete by a person: refused for an approval, which only an eligible approver approves
+    (:func:`approve`); everything else is :func:`contracts.milestones.mark_complete`."""
+    _refuse_approval(session, key, seq)
+    return milestones.mark_complete(session, key, seq, who)
+
+
+def undo_mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) -> MilestoneCondition:
+    """Undo Mark Complete by a person: refused for an approval (an approver unapproves it instead)."""
+    _refuse_approval(session, key, seq)
+    return milestones.undo_mark_complete(session, key, seq, who)
+
+
+def _refuse_approval(session: Session, key: MilestoneKey, seq: int) -> None:
+    condition = get_condition(session, key, seq)
+    if condition.condition_type == ConditionType.USER and session.get(ApprovalRule, condition.id) is not None:
+        raise RuleViolation(f"condition {seq} of milestone {key}", milestones.APPROVAL_REFUSAL)
+
+
 # --- approval decisions and their follow-ups ----------------------------------------------------------
-# Follow-ups live here, not in conditions.approvals, because one sets billing plan events Ready and
-# conditions may not import billing_plans (DESIGN 9).
+# Follow-ups run here, beside the other reactions to a change, because one sets billing plan events Ready
+# and another sets the contract status (through change_contract_status, so its own hooks run too).
 
 
 def approve(
@@ -178,7 +254,7 @@ def _save_and_complete(session: Session, decision: decide.Decision, who: Who) ->
     ]
 
 
-# --- structure: blocking, the reopen rule, unset actions, optional milestones (contracts.workflow) ------
+# --- structure: blocking, the reopen rule, unset actions, optional milestones (ms_prcs.approvals) ------
 
 
 def before_contract_status(
@@ -186,7 +262,7 @@ def before_contract_status(
 ) -> ContractStatus:
     """Refuse a status that a milestone blocks, or a reopen the reopen rule forbids; returns the old status."""
     contract = get_contract(session, key)
-    workflow_blocking.check_contract_status(session, contract, new)
+    blocking.check_contract_status(session, contract, new)
     return contract.status
 
 
@@ -195,23 +271,21 @@ def after_contract_status(
 ) -> list[str]:
     """A reopen (Closed -> Active) reverts the approvals of milestones with the "reopen" unset action."""
     if old == ContractStatus.CLOSED and new == ContractStatus.ACTIVE:
-        return workflow_unset.revert_approvals(
-            session, get_contract(session, key).id, UnsetAction.REOPEN, who
-        )
+        return unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.REOPEN, who)
     return []
 
 
 def after_attribute_change(session: Session, key: ContractKey, who: Who) -> list[str]:
     """A detail change: "detail" unset actions revert approvals; attribute triggers add or remove optional
     milestones."""
-    notes = workflow_unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.DETAIL, who)
+    notes = unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.DETAIL, who)
     return notes + evaluate_optional(session, key, who)
 
 
 def after_amount_change(session: Session, key: ContractKey, who: Who) -> list[str]:
     """An amount change (a line amount, a plan and its event amounts): "amount" unset actions revert
     approvals; amount triggers add or remove optional milestones."""
-    notes = workflow_unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.AMOUNT, who)
+    notes = unset.revert_approvals(session, get_contract(session, key).id, UnsetAction.AMOUNT, who)
     return notes + evaluate_optional(session, key, who)
 
 
@@ -219,7 +293,7 @@ def change_line_amount(
     session: Session, key: ContractKey, line_num: int, amount: Decimal, who: Who
 ) -> list[str]:
     """Set a contract line's amount, then what an amount change implies."""
-    line = workflow_lines.set_line_amount(session, key, line_num, amount)
+    line = lines.set_line_amount(session, key, line_num, amount)
     return [
         f"line {line.line_num} of contract {key} amount {amount}",
         *after_amount_change(session, key, who),
@@ -231,7 +305,7 @@ def evaluate_optional(
 ) -> list[str]:
     """Add or remove optional milestones by their triggers; an added one is auto-readied as a plan's milestones
     are (DESIGN 5): Ready when every condition is Date, SQL or User Initiated."""
-    outcome = workflow_optional.evaluate_optional(session, key, who)
+    outcome = optional.evaluate_optional(session, key, who)
     notes = list(outcome.notes)
     for milestone in outcome.added:
         decision = auto_ready(session, milestone, who, rules or SqlRules(), "optional milestone trigger")

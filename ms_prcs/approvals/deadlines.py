@@ -4,11 +4,11 @@ Run in the run's last transaction, after every chunk, because both depend on wha
 
 1. **Submissions**: an approval submitted "when earlier steps are Completed" (or by the contract's status or
    an attribute, once its earlier steps are done) becomes Ready for Approval when the run completes the last
-   earlier milestone; :func:`conditions.approvals.submit.auto_submit` finds them all in one statement and
+   earlier milestone; :func:`ms_prcs.approvals.submit.auto_submit` finds them all in one statement and
    writes them in a few, whatever their number. One info message counts them.
 2. **Past Due**: one warning per milestone in scope that missed its ready-by or complete-by deadline as of
    the run's as-of date, written by a single ``INSERT .. SELECT`` from the same statement that
-   ``approval show`` reads (:func:`conditions.approvals.view.deadlines`). The run's warning count includes
+   ``approval show`` reads (:func:`ms_prcs.approvals.view.deadlines`). The run's warning count includes
    them, and the run's result keeps the first of them like any other message.
 
 A dry run reports both and writes neither (its transaction is rolled back).
@@ -20,11 +20,11 @@ from typing import cast
 
 import sqlalchemy as sa
 
-from conditions.approvals.submit import auto_submit
-from conditions.approvals.view import deadlines
 from conditions.sql_dates import iso_date
 from contracts.audit import Who
 from contracts.models import ProcessMessage
+from ms_prcs.approvals.submit import auto_submit
+from ms_prcs.approvals.view import deadlines
 from ms_prcs.engine import runlog
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import MESSAGES_KEPT, RunMessage, Severity

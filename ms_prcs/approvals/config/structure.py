@@ -25,7 +25,7 @@ from contracts.keys import MilestoneKey, get_milestone
 from contracts.models import BusinessUnit, Milestone
 from contracts.status import ContractStatus, MilestoneStatus
 from contracts.templates import get_milestone_template
-from contracts.workflow_models import (
+from ms_prcs.approvals.models import (
     MilestoneTemplateWorkflow,
     MilestoneWorkflow,
     MilestoneWorkflowFields,
@@ -315,7 +315,7 @@ def copy_template_workflow(
 ) -> MilestoneWorkflow | None:
     """Give a milestone added from template ``milestone_id`` the template's structure (its own copy). The
     copy is not optional: a milestone added by hand from an optional template is required from the start;
-    only a trigger adds optional ones (:func:`contracts.workflow.optional.evaluate_optional`)."""
+    only a trigger adds optional ones (:func:`ms_prcs.approvals.optional.evaluate_optional`)."""
     template = session.get(MilestoneTemplateWorkflow, milestone_id)
     if template is None:
         return None

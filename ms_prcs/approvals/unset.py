@@ -5,7 +5,7 @@ Which milestones revert, for one contract and one action:
 
 1. the milestones not yet Completed (nor Cancelled) that carry that unset action, and
 2. every milestone not yet Completed (nor Cancelled) of a later step than one of those (step order as in
-   :mod:`contracts.workflow.steps`; step 0 = unordered, so it neither cascades nor is cascaded to).
+   :mod:`ms_prcs.approvals.steps`; step 0 = unordered, so it neither cascades nor is cascaded to).
 
 Reverting a milestone sets its Completed User Initiated conditions (approvals, and plain Mark Completes)
 back to Ready, each with a StatusChange row and an ``approval_action`` row ``Reverted`` (the submission
@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 from contracts.audit import ObjectType, Who, change_row, record_changes
 from contracts.models import Contract, Milestone, MilestoneCondition
 from contracts.status import ConditionStatus, ConditionType
-from contracts.workflow.config import UnsetAction
-from contracts.workflow.steps import OPEN_STATUSES, earlier
-from contracts.workflow_models import ApprovalAction, MilestoneWorkflow
+from ms_prcs.approvals.config.structure import UnsetAction
+from ms_prcs.approvals.models import ApprovalAction, MilestoneWorkflow
+from ms_prcs.approvals.steps import OPEN_STATUSES, earlier
 
 REVERTED = "Reverted"
-"""``approval_action.action`` of a reverted approval (``conditions.approvals.states.Action.REVERTED``)."""
+"""``approval_action.action`` of a reverted approval (``ms_prcs.approvals.states.Action.REVERTED``)."""
 
 _m = cast(sa.Table, Milestone.__table__)
 _c = cast(sa.Table, MilestoneCondition.__table__)

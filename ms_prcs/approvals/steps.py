@@ -3,7 +3,7 @@
 Step 0 means "no order" (the PeopleSoft default, and every milestone without a workflow row): such a
 milestone neither waits nor is waited for. Milestones of the same step go in any order, unless both carry a
 sub-step, which orders them within the step (the seed's "sub-order multiple Milestones within the same
-step"). ``conditions.approvals.sql.earlier`` says the same for submissions; both must agree.
+step"). ``ms_prcs.approvals.sql.earlier`` says the same for submissions; both must agree.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from contracts.models import Contract, Milestone
 from contracts.status import MilestoneStatus
-from contracts.workflow_models import MilestoneWorkflow
+from ms_prcs.approvals.models import MilestoneWorkflow
 
 OPEN_STATUSES = (MilestoneStatus.PENDING.value, MilestoneStatus.READY.value)
 """An earlier-step milestone that is Pending or Ready holds later steps back; Completed and Cancelled ones do
@@ -37,14 +37,6 @@ def earlier(
             sa.and_(other.c.step == step, other.c.sub_step > 0, sub_step > 0, other.c.sub_step < sub_step),
         ),
     )
-
-
-def comes_before(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """The same rule in Python, for (step, sub_step) pairs already read."""
-    (step_a, sub_a), (step_b, sub_b) = a, b
-    if step_a <= 0 or step_b <= 0:
-        return False
-    return step_a < step_b or (step_a == step_b and sub_a > 0 and sub_b > 0 and sub_a < sub_b)
 
 
 def describe(step: int, sub_step: int) -> str:

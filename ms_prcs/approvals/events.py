@@ -1,7 +1,7 @@
-"""What a contract change does to its approvals: called by the layer above after the change is made.
+"""What a contract change does to its approvals: called by the entry point after the change is made.
 
 ``contracts`` cannot import this package, so ``contracts.admin.set_contract_status`` and ``set_attribute``
-know nothing of approvals; ``ms_prcs.workflow_hooks`` (the CLI's and load files' way to change a contract)
+know nothing of approvals; ``ms_prcs.approvals.hooks`` (the CLI's and load files' way to change a contract)
 calls these functions after the change, in the same transaction. Each returns notes for the person who made
 the change, one per approval submitted or withdrawn.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from conditions.approvals.submit import auto_submit, withdraw_for_attribute
 from contracts.audit import Who
 from contracts.keys import ContractKey, get_contract
+from ms_prcs.approvals.submit import auto_submit, withdraw_for_attribute
 
 
 def on_contract_status(session: Session, contract: ContractKey, who: Who) -> list[str]:

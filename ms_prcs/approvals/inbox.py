@@ -16,14 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conditions.approvals.rules import check_may_edit
-from conditions.approvals.sql import assignment_t, contract_t, inbox_t, milestone_key, milestone_t
 from contracts.audit import Who
 from contracts.errors import AlreadyExists, NotAuthorized, NotFound, RuleViolation
 from contracts.keys import MilestoneKey, get_milestone
 from contracts.models import AppUser
 from contracts.status import MilestoneStatus
-from contracts.workflow_models import MilestoneAssignment
+from ms_prcs.approvals.models import MilestoneAssignment
+from ms_prcs.approvals.rules import check_may_edit
+from ms_prcs.approvals.sql import assignment_t, contract_t, inbox_t, milestone_key, milestone_t
 
 REQUEST = "Approval requested"
 """How a request to approve starts (``Approval requested: condition 1 of US001/K1000/MS100/1 ...``): the

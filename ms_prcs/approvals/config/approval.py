@@ -21,10 +21,10 @@ from contracts.admin import check_classification
 from contracts.audit import Who
 from contracts.errors import InvalidInput, NotFound, RuleViolation
 from contracts.keys import MilestoneKey, get_condition
-from contracts.models import AppUser, ConditionTemplate, MilestoneCondition, Role
+from contracts.models import AppUser, ConditionTemplate, Milestone, MilestoneCondition, Role
 from contracts.status import ConditionType, ContractStatus, editable
 from contracts.templates import get_milestone_template
-from contracts.workflow_models import ApprovalFields, ApprovalRule, ApprovalRuleTemplate
+from ms_prcs.approvals.models import ApprovalFields, ApprovalRule, ApprovalRuleTemplate
 
 ASSIGNEE = "assignee"
 """``notify=assignee``: the people the milestone is assigned to."""
@@ -75,10 +75,6 @@ class SubmitModes:
                     f"submit mode {text!r} is not one of manual, status=STATUS, steps, attr=NAME:VALUE[,VALUE...]"
                 )
         return cls(manual, on_status, after_steps, attr_name, attr_values)
-
-    @property
-    def automatic(self) -> bool:
-        return self.on_status is not None or self.after_steps or self.attr_name is not None
 
     def texts(self) -> list[str]:
         """Back to the form :meth:`parse` reads."""
@@ -168,7 +164,7 @@ def split_names(text: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class RuleSpec:
     """The whole configuration of one approval. With no approvers at all, anyone who may edit the contract
-    may approve (see :mod:`conditions.approvals.rules`)."""
+    may approve (see :mod:`ms_prcs.approvals.rules`)."""
 
     roles: tuple[str, ...] = ()
     team_roles: tuple[str, ...] = ()
@@ -201,7 +197,7 @@ class RuleSpec:
         return self
 
     def columns(self) -> dict[str, Any]:
-        """The values of :class:`~contracts.workflow_models.ApprovalFields`."""
+        """The values of :class:`~ms_prcs.approvals.models.ApprovalFields`."""
         return {
             "approver_roles": ",".join(self.roles),
             "approver_team_roles": ",".join(self.team_roles),
@@ -285,6 +281,29 @@ def set_template_rule(session: Session, milestone_id: str, seq: int, spec: RuleS
         setattr(row, name, value)
     session.flush()
     return row
+
+
+def copy_template_rules(session: Session, milestone_id: str, milestone: Milestone) -> None:
+    """Give the milestone's conditions copied from template ``milestone_id`` the template's approval rules
+    (approvers, notes required, submit modes, follow-ups): the copy is the milestone's own, like its
+    conditions."""
+    by_seq = {c.condition_seq: c for c in milestone.conditions}
+    for rule in session.scalars(
+        select(ApprovalRuleTemplate)
+        .where(ApprovalRuleTemplate.milestone_id == milestone_id)
+        .order_by(ApprovalRuleTemplate.condition_seq)
+    ):
+        condition = by_seq.get(rule.condition_seq)
+        if condition is not None:
+            session.add(
+                ApprovalRule(condition_pk=condition.id, **{f: getattr(rule, f) for f in _APPROVAL_FIELDS})
+            )
+    session.flush()
+
+
+_APPROVAL_FIELDS = tuple(
+    c.key for c in ApprovalRuleTemplate.__table__.columns if c.key not in ("milestone_id", "condition_seq")
+)
 
 
 def remove_template_rule(session: Session, milestone_id: str, seq: int) -> None:

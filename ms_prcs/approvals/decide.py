@@ -5,8 +5,8 @@ Approving *is* Mark Complete (``contracts.milestones.mark_complete``): the condi
 run completes the milestone; every PeopleSoft rule of Mark Complete (milestone Ready, classification) holds on
 top of the approver rule. A denial changes no PeopleSoft status: the condition stays Ready, the approval is
 Not Approved until someone resubmits it. Every decision is kept in the approval's history with who, when and
-the note. A decision carries its follow-ups; they run one layer up (``ms_prcs.workflow_hooks``) because one
-of them sets billing plan events Ready.
+the note. A decision carries its follow-ups; they run in :mod:`ms_prcs.approvals.hooks` (the entry
+point), which keeps the decision and its follow-ups in one transaction.
 
 Before deciding, the contract's automatic submit modes are brought up to date (:func:`submit.auto_submit`),
 so an approver can act on what a mode submits without waiting for the next run.
@@ -19,18 +19,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from conditions.approvals import inbox
-from conditions.approvals.config import FollowUp, RuleSpec, get_rule
-from conditions.approvals.rules import approver_problem, approvers
-from conditions.approvals.states import Action, ApprovalState
-from conditions.approvals.submit import auto_submit, current_state, since, write_actions
-from conditions.approvals.view import milestone_approvals
 from contracts import milestones
 from contracts.audit import Who
 from contracts.errors import NotAuthorized, RuleViolation
 from contracts.keys import MilestoneKey, get_condition
 from contracts.models import MilestoneCondition
 from contracts.status import MilestoneStatus
+from ms_prcs.approvals import inbox
+from ms_prcs.approvals.config.approval import FollowUp, RuleSpec, get_rule
+from ms_prcs.approvals.rules import approver_problem, approvers
+from ms_prcs.approvals.states import Action, ApprovalState
+from ms_prcs.approvals.submit import auto_submit, current_state, since, write_actions
+from ms_prcs.approvals.view import milestone_approvals
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def approve(session: Session, key: MilestoneKey, seq: int, who: Who, note: str =
     if rule.note_on_approve and not note.strip():
         raise RuleViolation(obj, "a note is required to approve it (note required on approve)")
     milestone_pk, contract_pk = condition.milestone_pk, condition.milestone.contract_pk
-    milestones.mark_complete(session, key, seq, who, approval=True)
+    milestones.mark_complete(session, key, seq, who)
     conn = session.connection()
     write_actions(conn, [(condition.id, Action.APPROVED, "", note.strip())], who)
     inbox.close_requests(conn, [(milestone_pk, seq)])
@@ -158,7 +158,7 @@ def unapprove(session: Session, key: MilestoneKey, seq: int, who: Who) -> Decisi
     _check_approver(session, condition, rule, who, obj)
     milestone = condition.milestone
     milestone_pk, contract_pk, descr = milestone.id, milestone.contract_pk, condition.descr
-    milestones.undo_mark_complete(session, key, seq, who, approval=True)
+    milestones.undo_mark_complete(session, key, seq, who)
     conn = session.connection()
     write_actions(conn, [(condition.id, Action.UNAPPROVED, "", "")], who)
     (people,) = approvers(conn, [(contract_pk, rule)])

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conditions.approvals.config import get_rule
 from contracts.audit import Who
 from contracts.errors import RunLocked
 from contracts.keys import MilestoneKey, get_condition, get_milestone
 from contracts.models import Contract, Milestone
 from contracts.required import satisfied
 from contracts.status import ConditionStatus, MilestoneStatus
-from ms_prcs import workflow_hooks
+from ms_prcs.approvals import hooks
+from ms_prcs.approvals.config.approval import get_rule
 from ms_prcs.db import transaction
 from ms_prcs.engine import RunControl, RunResult, process
 from ms_prcs.engine.reach import Reach
@@ -63,7 +63,7 @@ def approve(
     its rule says ``complete_at_once``, complete the milestone at once with a run as of ``as_of`` (default:
     today in the configured time zone). A refused approval raises and changes nothing."""
     with transaction(engine) as session:
-        notes = workflow_hooks.approve(session, key, seq, who, note, complete_contract=complete_contract)
+        notes = hooks.approve(session, key, seq, who, note, complete_contract=complete_contract)
         due = completes_at_once(session, key, seq)
     if not due:
         return ApprovalOutcome(tuple(notes))

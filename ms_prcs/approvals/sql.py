@@ -3,7 +3,7 @@ approval, the step order, and date arithmetic that reads the same on SQLite and 
 
 Every predicate here is a column expression over the tables (or aliases) it is given, so the one-contract
 services and the engine's run over a whole scope use the same words for "not yet submitted" and "earlier
-step", and cannot drift apart. The step order itself is :func:`contracts.workflow.steps.earlier`, the one
+step", and cannot drift apart. The step order itself is :func:`ms_prcs.approvals.steps.earlier`, the one
 definition the step rules of the workflow use too.
 """
 
@@ -14,14 +14,14 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from contracts.models import Contract, ContractAttribute, Milestone, MilestoneCondition, StatusChange
-from contracts.workflow.steps import earlier_open
-from contracts.workflow_models import (
+from ms_prcs.approvals.models import (
     ApprovalAction,
     ApprovalRule,
     InboxItem,
     MilestoneAssignment,
     MilestoneWorkflow,
 )
+from ms_prcs.approvals.steps import earlier_open
 
 condition_t = cast(sa.Table, MilestoneCondition.__table__)
 milestone_t = cast(sa.Table, Milestone.__table__)

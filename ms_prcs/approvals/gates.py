@@ -25,8 +25,8 @@ from contracts.errors import InvalidInput, NotFound
 from contracts.keys import ContractKey, get_contract
 from contracts.models import Contract, Milestone
 from contracts.status import MilestoneStatus
-from contracts.workflow.steps import describe as describe_step
-from contracts.workflow_models import MilestoneWorkflow, StageGate
+from ms_prcs.approvals.models import MilestoneWorkflow, StageGate
+from ms_prcs.approvals.steps import describe as describe_step
 
 
 class GateStatus(StrEnum):
