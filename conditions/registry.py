@@ -14,13 +14,14 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from conditions import date, milestone, user
 from contracts.models import MilestoneCondition
+from contracts.schema import table_of
 from contracts.status import ConditionStatus, ConditionType
 
 MetPredicate = Callable[[sa.FromClause, dt.date], sa.ColumnElement[bool]]
@@ -134,7 +135,7 @@ def verdict(c: sa.FromClause, as_of: dt.date) -> sa.ColumnElement[int]:
 def met_condition_ids(candidates: sa.FromClause, as_of: dt.date) -> sa.Select[tuple[int]]:
     """Ids of the Ready conditions, of the set-based types, that are met as of ``as_of``, over the
     milestones in ``candidates`` (any selectable with a ``milestone_pk`` column)."""
-    c = cast(sa.Table, MilestoneCondition.__table__)
+    c = table_of(MilestoneCondition)
     return (
         sa.select(c.c.id)
         .select_from(candidates.join(c, c.c.milestone_pk == candidates.c.milestone_pk))

@@ -16,7 +16,7 @@ of ``sql/impact_by_milestone.sql``, the own-milestone view, so both feed the sam
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 from conditions.approvals.sql import contract_t, milestone_t, status_change_t, workflow_t
 from conditions.approvals.view import approved_sql
 from contracts.models import ContractLine, Plan, PlanEvent
+from contracts.schema import table_of
 from contracts.workflow.steps import OPEN_STATUSES, earlier
 
-_event = cast(sa.Table, PlanEvent.__table__)
-_plan = cast(sa.Table, Plan.__table__)
-_line = cast(sa.Table, ContractLine.__table__)
+_event = table_of(PlanEvent)
+_plan = table_of(Plan)
+_line = table_of(ContractLine)
 
 
 def _step(workflow: sa.FromClause) -> tuple[sa.ColumnElement[int], sa.ColumnElement[int]]:
