@@ -68,7 +68,7 @@ def main(ctx: click.Context, db: str | None, user: str | None, json_output: bool
 
 def _register() -> None:
     """Command modules register themselves on import; keeping the list here makes the CLI's shape visible."""
-    from ms_prcs.cli import (  # noqa: F401  # noqa: F401  # noqa: F401
+    from ms_prcs.cli import (  # noqa: F401
         admin,
         alerts,
         approvals,
@@ -88,7 +88,7 @@ def _register() -> None:
         service,
         templates,
         webhooks,
-        workflow,  # noqa: F401
+        workflow,
         workqueue,
     )
 
