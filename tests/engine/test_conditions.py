@@ -20,11 +20,6 @@ from tests.engine.world import (
 )
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return World(session)
-
-
 @pytest.mark.parametrize(("offset", "met"), [(-1, True), (0, True), (1, False)])
 def test_date_condition_is_met_on_and_after_its_date(
     engine: sa.Engine, world: World, offset: int, met: bool
