@@ -52,6 +52,19 @@ class ReportScope:
                 f"the report window is empty: --from {self.date_from} is after --to {self.date_to}"
             )
 
+    @classmethod
+    def asked(
+        cls,
+        as_of: dt.date,
+        business_units: Sequence[str] = (),
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> ReportScope:
+        """The scope as a person asks for it (``--bu us001``, ``?bu=US001&bu=us001``): business units
+        trimmed, upper-cased and each once, in the order given. The CLI and the service both build it so."""
+        units = tuple(dict.fromkeys(bu.strip().upper() for bu in business_units))
+        return cls(as_of=as_of, business_units=units, date_from=date_from, date_to=date_to)
+
     @property
     def clock(self) -> dt.datetime:
         """The instant open stays run to: the end of the as-of day (status_change times are naive UTC)."""

@@ -50,8 +50,7 @@ def report_params(
     as_of: dt.date | None = None,
 ) -> ReportParams:
     """The shared query parameters of the report routes, declared once (one dependency)."""
-    units = tuple(dict.fromkeys(b.strip().upper() for b in bu or ()))
-    return ReportParams(format, units, date_from, date_to, as_of)
+    return ReportParams(format, tuple(bu or ()), date_from, date_to, as_of)
 
 
 Params = Annotated[ReportParams, Depends(report_params)]
@@ -61,7 +60,7 @@ def _report(ctx: Any, name: str, params: ReportParams, **extra: Any) -> Response
     from ms_prcs import reports
     from ms_prcs.reports.render import render
 
-    scope = reports.ReportScope(
+    scope = reports.ReportScope.asked(
         as_of=params.as_of or ctx.today(),
         business_units=params.business_units,
         date_from=params.date_from,
