@@ -43,7 +43,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -58,6 +58,7 @@ from contracts.audit import ObjectType, Who, record_changes_from
 from contracts.errors import SqlRuleError
 from contracts.models import Milestone, MilestoneCondition
 from contracts.required import satisfied_sql
+from contracts.schema import table_of
 from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.db import make_engine
@@ -74,8 +75,8 @@ REASON_MILESTONE = "required conditions met as of {as_of}"
 
 UNSUPPORTED_TABLES = ("milestone_workflow", "approval_rule", "hold")
 
-_m = cast(sa.Table, Milestone.__table__)
-_c = cast(sa.Table, MilestoneCondition.__table__)
+_m = table_of(Milestone)
+_c = table_of(MilestoneCondition)
 _meta = sa.MetaData()
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -94,10 +94,6 @@ def upgrade(
         with engine.begin() as conn:
             return sqlrole.sync(conn, DEFAULT_ALLOWED_TABLES if sql_tables is None else sql_tables, sql_role)
     return None
-
-
-def schema_present(engine: Engine) -> bool:
-    return inspect(engine).has_table("alembic_version")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

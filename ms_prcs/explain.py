@@ -35,11 +35,6 @@ def engine_completed(
     return frozenset(process(engine, control, settings).completed)
 
 
-def engine_completes(engine: sa.Engine, key: MilestoneKey, as_of: dt.date, settings: Settings) -> bool:
-    """Whether a run as of ``as_of`` completes ``key``: a dry run over it and what it waits on."""
-    return str(key) in engine_completed(engine, key, as_of, settings)
-
-
 def explain(
     session: Session,
     milestone: Milestone,

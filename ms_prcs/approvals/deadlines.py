@@ -16,13 +16,12 @@ A dry run reports both and writes neither (its transaction is rolled back).
 
 from __future__ import annotations
 
-from typing import cast
-
 import sqlalchemy as sa
 
 from conditions.sql_dates import iso_date
 from contracts.audit import Who
 from contracts.models import ProcessMessage
+from contracts.schema import table_of
 from ms_prcs.approvals.submit import auto_submit
 from ms_prcs.approvals.view import deadlines
 from ms_prcs.engine import runlog
@@ -30,7 +29,7 @@ from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import MESSAGES_KEPT, RunMessage, Severity
 from ms_prcs.engine.scope import lock_chunk
 
-_message = cast(sa.Table, ProcessMessage.__table__)
+_message = table_of(ProcessMessage)
 
 
 def approval_step(ctx: RunContext) -> None:

@@ -9,11 +9,12 @@ definition the step rules of the workflow use too.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
 from contracts.models import Contract, ContractAttribute, Milestone, MilestoneCondition, StatusChange
+from contracts.schema import table_of
 from ms_prcs.approvals.models import (
     ApprovalAction,
     ApprovalRule,
@@ -23,16 +24,16 @@ from ms_prcs.approvals.models import (
 )
 from ms_prcs.approvals.steps import earlier_open
 
-condition_t = cast(sa.Table, MilestoneCondition.__table__)
-milestone_t = cast(sa.Table, Milestone.__table__)
-contract_t = cast(sa.Table, Contract.__table__)
-attribute_t = cast(sa.Table, ContractAttribute.__table__)
-rule_t = cast(sa.Table, ApprovalRule.__table__)
-action_t = cast(sa.Table, ApprovalAction.__table__)
-workflow_t = cast(sa.Table, MilestoneWorkflow.__table__)
-inbox_t = cast(sa.Table, InboxItem.__table__)
-assignment_t = cast(sa.Table, MilestoneAssignment.__table__)
-status_change_t = cast(sa.Table, StatusChange.__table__)
+condition_t = table_of(MilestoneCondition)
+milestone_t = table_of(Milestone)
+contract_t = table_of(Contract)
+attribute_t = table_of(ContractAttribute)
+rule_t = table_of(ApprovalRule)
+action_t = table_of(ApprovalAction)
+workflow_t = table_of(MilestoneWorkflow)
+inbox_t = table_of(InboxItem)
+assignment_t = table_of(MilestoneAssignment)
+status_change_t = table_of(StatusChange)
 
 
 def latest_action(condition: sa.FromClause) -> sa.ScalarSelect[Any]:

@@ -8,12 +8,11 @@ step"). ``ms_prcs.approvals.sql.earlier`` says the same for submissions; both mu
 
 from __future__ import annotations
 
-from typing import cast
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.models import Contract, Milestone
+from contracts.schema import table_of
 from contracts.status import MilestoneStatus
 from ms_prcs.approvals.models import MilestoneWorkflow
 
@@ -21,8 +20,8 @@ OPEN_STATUSES = (MilestoneStatus.PENDING.value, MilestoneStatus.READY.value)
 """An earlier-step milestone that is Pending or Ready holds later steps back; Completed and Cancelled ones do
 not (a Cancelled milestone will never complete, so nothing may wait for it)."""
 
-_milestone = cast(sa.Table, Milestone.__table__)
-_workflow = cast(sa.Table, MilestoneWorkflow.__table__)
+_milestone = table_of(Milestone)
+_workflow = table_of(MilestoneWorkflow)
 
 
 def earlier(

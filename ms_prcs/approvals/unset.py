@@ -15,13 +15,12 @@ stands: the approval is Ready for Approval again). A Completed milestone stays C
 
 from __future__ import annotations
 
-from typing import cast
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.audit import ObjectType, Who, change_row, record_changes
 from contracts.models import Contract, Milestone, MilestoneCondition
+from contracts.schema import table_of
 from contracts.status import ConditionStatus, ConditionType
 from ms_prcs.approvals.config.structure import UnsetAction
 from ms_prcs.approvals.models import ApprovalAction, MilestoneWorkflow
@@ -30,10 +29,10 @@ from ms_prcs.approvals.steps import OPEN_STATUSES, earlier
 REVERTED = "Reverted"
 """``approval_action.action`` of a reverted approval (``ms_prcs.approvals.states.Action.REVERTED``)."""
 
-_m = cast(sa.Table, Milestone.__table__)
-_c = cast(sa.Table, MilestoneCondition.__table__)
-_k = cast(sa.Table, Contract.__table__)
-_w = cast(sa.Table, MilestoneWorkflow.__table__)
+_m = table_of(Milestone)
+_c = table_of(MilestoneCondition)
+_k = table_of(Contract)
+_w = table_of(MilestoneWorkflow)
 
 _WHY = {
     UnsetAction.AMOUNT: "an amount of the contract changed",

@@ -8,14 +8,13 @@ become met within the run, because the as-of date and everything else a conditio
 
 from __future__ import annotations
 
-from typing import cast
-
 import sqlalchemy as sa
 
 from conditions import milestone as milestone_condition
 from contracts.audit import ObjectType, record_changes_from
 from contracts.models import Contract, Milestone, MilestoneCondition
 from contracts.required import satisfied_sql
+from contracts.schema import table_of
 from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.approvals.models import MilestoneWorkflow
@@ -25,10 +24,10 @@ from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.evaluate import processed_by_run
 from ms_prcs.engine.tables import CHUNK_DONE, DONE, EVALUATED, MET, PASS_MILESTONES
 
-_m = cast(sa.Table, Milestone.__table__)
-_c = cast(sa.Table, MilestoneCondition.__table__)
-_k = cast(sa.Table, Contract.__table__)
-_w = cast(sa.Table, MilestoneWorkflow.__table__)
+_m = table_of(Milestone)
+_c = table_of(MilestoneCondition)
+_k = table_of(Contract)
+_w = table_of(MilestoneWorkflow)
 
 _OWN = _c.alias("ms_prcs_c")  # a milestone's own conditions; built once (an alias copies every column)
 

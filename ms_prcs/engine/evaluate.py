@@ -8,20 +8,19 @@ them next (:mod:`ms_prcs.engine.sqlconds`).
 
 from __future__ import annotations
 
-from typing import cast
-
 import sqlalchemy as sa
 
 from conditions import registry
 from contracts.models import Milestone, MilestoneCondition
+from contracts.schema import table_of
 from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, MilestoneStatus
 from ms_prcs.engine import tables
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.tables import BLOCKED, BLOCKED_CONDITIONS, CANDIDATES, EVALUATED
 
-_m = cast(sa.Table, Milestone.__table__)
-_c = cast(sa.Table, MilestoneCondition.__table__)
+_m = table_of(Milestone)
+_c = table_of(MilestoneCondition)
 
 
 def processed_by_run(ctx: RunContext, m: sa.FromClause) -> sa.ColumnElement[bool]:

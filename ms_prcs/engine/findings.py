@@ -8,8 +8,6 @@ load, a date cleared while Pending, a direct insert), and the engine must neithe
 
 from __future__ import annotations
 
-from typing import cast
-
 import sqlalchemy as sa
 
 from conditions import milestone as milestone_condition
@@ -17,15 +15,16 @@ from conditions import registry
 from conditions.cycles import closed_walk, cyclic_components
 from contracts.models import Contract, Milestone, MilestoneCondition
 from contracts.required import satisfied_sql
+from contracts.schema import table_of
 from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import RunMessage, Severity
 from ms_prcs.engine.tables import BLOCKED_CONDITIONS
 
-_m = cast(sa.Table, Milestone.__table__)
-_c = cast(sa.Table, MilestoneCondition.__table__)
-_k = cast(sa.Table, Contract.__table__)
+_m = table_of(Milestone)
+_c = table_of(MilestoneCondition)
+_k = table_of(Contract)
 
 
 def _key(bu: str, contract: str, mid: str, num: int) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import cast
 
 import sqlalchemy as sa
 
@@ -24,6 +23,7 @@ from billing_plans.holds import release_one_cycle
 from contracts.audit import audit_clock
 from contracts.errors import JobAlreadyRan
 from contracts.models import Milestone
+from contracts.schema import table_of
 from contracts.status import MilestoneStatus
 from ms_prcs.approvals import deadlines
 from ms_prcs.engine import complete, evaluate, findings, runlock, runlog, tables
@@ -181,7 +181,7 @@ def _final_pass(
                 ["milestone_pk"],
                 sa.select(Milestone.id).where(
                     Milestone.completed_by_run == ctx.marker,
-                    ctx.scope.predicate(cast(sa.Table, Milestone.__table__)),
+                    ctx.scope.predicate(table_of(Milestone)),
                 ),
             )
         )
@@ -356,7 +356,7 @@ def _finish(ctx: RunContext) -> None:
 
 
 def _count_ready(conn: sa.Connection, scope: Scope) -> int:
-    m = cast(sa.Table, Milestone.__table__)
+    m = table_of(Milestone)
     return int(
         conn.scalar(sa.select(sa.func.count()).where(m.c.status == MilestoneStatus.READY, scope.predicate(m)))
         or 0

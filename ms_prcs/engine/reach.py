@@ -15,19 +15,19 @@ level and direction, whatever the number of milestones in a level.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import cast
 
 import sqlalchemy as sa
 
 from conditions import milestone as milestone_condition
 from contracts.models import Milestone, MilestoneCondition
+from contracts.schema import table_of
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.approvals.models import MilestoneWorkflow
 from ms_prcs.approvals.steps import earlier
 
-_m = cast(sa.Table, Milestone.__table__)
-_c = cast(sa.Table, MilestoneCondition.__table__)
-_w = cast(sa.Table, MilestoneWorkflow.__table__)
+_m = table_of(Milestone)
+_c = table_of(MilestoneCondition)
+_w = table_of(MilestoneWorkflow)
 
 
 class Reach(StrEnum):

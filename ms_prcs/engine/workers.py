@@ -24,11 +24,11 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from importlib import import_module
-from typing import cast
 
 import sqlalchemy as sa
 
 from contracts.models import Contract, Milestone
+from contracts.schema import table_of
 from contracts.status import MilestoneStatus
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import MESSAGES_KEPT, RunControl, RunMessage
@@ -36,8 +36,8 @@ from ms_prcs.engine.runlog import Tally
 from ms_prcs.engine.scope import Scope
 from ms_prcs.settings import Settings
 
-_m = cast(sa.Table, Milestone.__table__)
-_k = cast(sa.Table, Contract.__table__)
+_m = table_of(Milestone)
+_k = table_of(Contract)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from benchmarks.endstate import differences, end_state
 from benchmarks.floor import Unsupported, run_floor
 from benchmarks.generate import AS_OF, generate
-from contracts.workflow_models import MilestoneWorkflow
+from ms_prcs.approvals.models import MilestoneWorkflow
 from ms_prcs.engine import RunControl, process
 from ms_prcs.settings import Settings
 
