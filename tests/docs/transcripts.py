@@ -14,7 +14,8 @@ The rules a page follows (docs/contributing.md says the same for writers):
   directory before the commands after it run, so a page can show a load file and then load it.
 - Output that varies by nature is made deterministic, not skipped: the clock is frozen at
   :data:`FROZEN_AT` while a command runs (so "now" timestamps and default as-of dates are fixed), and the
-  small set of patterns in :data:`NORMALISE` (this process's pid and host name) is replaced by placeholders.
+  small set of patterns of :func:`normalisers` (this process's pid and host name, API tokens) is replaced by
+  placeholders: ``<PID>``, ``<HOST>``, ``msp_<TOKEN>``.
 
 Each page runs in order, top to bottom, in a directory of its own holding a fresh copy of the demo database
 (``ms-prcs demo --as-of`` :data:`DEMO_AS_OF`, built once per session) as ``ms_prcs.db``, with ``MS_PRCS_DB``
@@ -52,6 +53,7 @@ def normalisers() -> list[tuple[re.Pattern[str], str]]:
     """What varies by nature between machines and runs, and its placeholder in the docs."""
     return [
         (re.compile(rf"\b{os.getpid()}\b"), "<PID>"),
+        (re.compile(r"\bmsp_[A-Za-z0-9_-]{20,}"), "msp_<TOKEN>"),  # API tokens are random by design
         (re.compile(rf"(?<![\w.-]){re.escape(socket.gethostname())}(?![\w.-])"), "<HOST>"),
     ]
 
