@@ -12,6 +12,9 @@ The rules a page follows (docs/contributing.md says the same for writers):
   shortened to what the text talks about.
 - A fenced block with a title (```yaml title="bad.yaml") is written as that file into the page's working
   directory before the commands after it run, so a page can show a load file and then load it.
+- A page whose story goes on from another page's says so in its first lines with
+  ``<!-- transcripts continue: other.md -->``: that page's commands run first (unchecked; its own test checks
+  them), in the same directory, so this page starts where the other one ends.
 - Output that varies by nature is made deterministic, not skipped: the clock is frozen at
   :data:`FROZEN_AT` while a command runs (so "now" timestamps and default as-of dates are fixed), and the
   small set of patterns of :func:`normalisers` (this process's pid and host name, API tokens) is replaced by
@@ -43,6 +46,7 @@ USER = "pat"
 DB_URL = "sqlite:///ms_prcs.db"
 ELLIPSIS = "..."
 FENCE = re.compile(r"^```([\w-]*)([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
+CONTINUES = re.compile(r"^<!-- transcripts continue: ([\w.-]+\.md) -->$", re.M)
 TITLE = re.compile(r'title="([^"]+)"')
 NEVER_ENDS = frozenset({"serve", "schedule"})
 """Commands that run until stopped: never in a transcript."""
@@ -202,6 +206,24 @@ def run_page(page: Path, workdir: Path, template: Path) -> Iterator[Outcome]:
     if not any(b.kind == "console" for b in blocks):
         return
     prepare(workdir, template)
+    for earlier in reversed(predecessors(page)):
+        for _ in run_blocks(parse(earlier.read_text(encoding="utf-8")), page, workdir):
+            pass
+    yield from run_blocks(blocks, page, workdir)
+
+
+def predecessors(page: Path) -> list[Path]:
+    """The pages ``page`` continues, nearest first (a chain: c continues b, which continues a)."""
+    chain: list[Path] = []
+    while found := CONTINUES.search(page.read_text(encoding="utf-8")):
+        page = page.parent / found.group(1)
+        if page in chain or not page.is_file():
+            raise ValueError(f"transcripts continue: {found.group(1)} is missing or continues itself")
+        chain.append(page)
+    return chain
+
+
+def run_blocks(blocks: list[Block], page: Path, workdir: Path) -> Iterator[Outcome]:
     for block in blocks:
         if block.kind == "file":
             (workdir / block.title).write_text(block.text, encoding="utf-8")
