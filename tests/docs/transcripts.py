@@ -15,6 +15,9 @@ The rules a page follows (docs/contributing.md says the same for writers):
 - A page whose story goes on from another page's says so in its first lines with
   ``<!-- transcripts continue: other.md -->``: that page's commands run first (unchecked; its own test checks
   them), in the same directory, so this page starts where the other one ends.
+- A page whose story cannot share the demo's data (the feed: every cursor would count the demo's entries)
+  says ``<!-- transcripts database: empty -->``: it (and the pages it continues) then starts from a database
+  made by ``ms-prcs init`` instead of the demo. Use it only where the demo's data would drown the example.
 - Output that varies by nature is made deterministic, not skipped: the clock is frozen at
   :data:`FROZEN_AT` while a command runs (so "now" timestamps and default as-of dates are fixed), and the
   small set of patterns of :func:`normalisers` (this process's pid and host name, API tokens) is replaced by
@@ -46,6 +49,7 @@ USER = "pat"
 DB_URL = "sqlite:///ms_prcs.db"
 ELLIPSIS = "..."
 FENCE = re.compile(r"^```([\w-]*)([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
+EMPTY = "<!-- transcripts database: empty -->"
 CONTINUES = re.compile(r"^<!-- transcripts continue: ([\w.-]+\.md) -->$", re.M)
 TITLE = re.compile(r'title="([^"]+)"')
 NEVER_ENDS = frozenset({"serve", "schedule"})
@@ -148,13 +152,19 @@ def make_demo(directory: Path) -> Path:
     return directory
 
 
-def prepare(workdir: Path, template: Path) -> None:
-    """A page's working directory: a copy of the template's files and a link to the examples."""
+def prepare(workdir: Path, template: Path, empty: bool = False) -> None:
+    """A page's working directory: a copy of the template's files (or a database of its own made by
+    ``ms-prcs init``) and a link to the examples."""
     workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+    if empty:
+        output, code = run_command(workdir, {}, ["init"])
+        if code != 0:
+            raise RuntimeError(f"ms-prcs init failed:\n{output}")
+        return
     for path in template.iterdir():
         if path.is_file():
             shutil.copy2(path, workdir / path.name)
-    (workdir / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
 
 
 def run_command(workdir: Path, env: dict[str, str], args: list[str]) -> tuple[str, int]:
@@ -202,10 +212,11 @@ class Outcome:
 
 def run_page(page: Path, workdir: Path, template: Path) -> Iterator[Outcome]:
     """Every command of every console block of ``page``, in order, in one fresh copy of the demo."""
-    blocks = parse(page.read_text(encoding="utf-8"))
+    text = page.read_text(encoding="utf-8")
+    blocks = parse(text)
     if not any(b.kind == "console" for b in blocks):
         return
-    prepare(workdir, template)
+    prepare(workdir, template, empty=EMPTY in text)
     for earlier in reversed(predecessors(page)):
         for _ in run_blocks(parse(earlier.read_text(encoding="utf-8")), page, workdir):
             pass
