@@ -41,7 +41,9 @@ def test_transcripts(page: Path, demo_template: Path, tmp_path: Path) -> None:
                 "printed",
                 lineterm="",
             )
-            failures.append(f"{page.name}:{outcome.command.start + 1}: $ {outcome.command.line}\n" + "\n".join(diff))
+            failures.append(
+                f"{page.name}:{outcome.command.start + 1}: $ {outcome.command.line}\n" + "\n".join(diff)
+            )
     assert not failures, "\n\n".join(failures)
 
 

@@ -101,7 +101,9 @@ def parse(text: str) -> list[Block]:
                     block.commands.append(Command(raw[2:], start=first + offset, end=first + offset + 1))
                 elif not block.commands:
                     if raw.strip():
-                        raise ValueError(f"line {first + offset + 1}: a console block starts with a '$ ' line")
+                        raise ValueError(
+                            f"line {first + offset + 1}: a console block starts with a '$ ' line"
+                        )
                 else:
                     command = block.commands[-1]
                     command.expected.append(raw)
