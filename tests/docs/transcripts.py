@@ -18,6 +18,9 @@ The rules a page follows (docs/contributing.md says the same for writers):
 - A page whose story cannot share the demo's data (the feed: every cursor would count the demo's entries)
   says ``<!-- transcripts database: empty -->``: it (and the pages it continues) then starts from a database
   made by ``ms-prcs init`` instead of the demo. Use it only where the demo's data would drown the example.
+- ``<!-- transcripts fixture: tests.reports.fixture reports.db -->`` builds a test fixture's database as that
+  file in the page's directory first (the module's ``build(session)`` on a freshly migrated SQLite file), for
+  pages whose figures a test works out by hand; the commands name it with ``--db sqlite:///reports.db``.
 - Output that varies by nature is made deterministic, not skipped: the clock is frozen at
   :data:`FROZEN_AT` while a command runs (so "now" timestamps and default as-of dates are fixed), and the
   small set of patterns of :func:`normalisers` (this process's pid and host name, API tokens) is replaced by
@@ -50,6 +53,7 @@ DB_URL = "sqlite:///ms_prcs.db"
 ELLIPSIS = "..."
 FENCE = re.compile(r"^```([\w-]*)([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 EMPTY = "<!-- transcripts database: empty -->"
+FIXTURE = re.compile(r"^<!-- transcripts fixture: ([\w.]+) ([\w.-]+) -->$", re.M)
 CONTINUES = re.compile(r"^<!-- transcripts continue: ([\w.-]+\.md) -->$", re.M)
 TITLE = re.compile(r'title="([^"]+)"')
 NEVER_ENDS = frozenset({"serve", "schedule"})
@@ -219,10 +223,32 @@ def run_page(page: Path, workdir: Path, template: Path) -> Iterator[Outcome]:
     if not any(b.kind == "console" for b in blocks):
         return
     prepare(workdir, template, empty=EMPTY in text)
+    for module, filename in FIXTURE.findall(text):
+        build_fixture(module, workdir / filename)
     for earlier in reversed(predecessors(page)):
         for _ in run_blocks(parse(earlier.read_text(encoding="utf-8")), page, workdir):
             pass
     yield from run_blocks(blocks, page, workdir)
+
+
+def build_fixture(module: str, path: Path) -> None:
+    """A fixture module's database as a SQLite file, at the frozen instant like every command."""
+    import importlib
+
+    import time_machine
+    from sqlalchemy.orm import Session
+
+    from ms_prcs.db import make_engine, upgrade
+
+    build = importlib.import_module(module).build
+    with time_machine.travel(FROZEN_AT, tick=False):
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            upgrade(engine)
+            with Session(engine) as session:
+                build(session)
+        finally:
+            engine.dispose()
 
 
 def predecessors(page: Path) -> list[Path]:
