@@ -21,6 +21,11 @@ The rules a page follows (docs/contributing.md says the same for writers):
 - ``<!-- transcripts fixture: tests.reports.fixture reports.db -->`` builds a test fixture's database as that
   file in the page's directory first (the module's ``build(session)`` on a freshly migrated SQLite file), for
   pages whose figures a test works out by hand; the commands name it with ``--db sqlite:///reports.db``.
+- ``<!-- transcripts receivers: smtp http -->`` starts, for that page only, the receivers its commands talk
+  to, in this process: ``smtp`` an SMTP server that accepts every message (``MS_PRCS_SMTP_HOST`` and
+  ``_PORT`` point at it for every command), ``http`` a webhook receiver that answers 503 to its first request
+  and 200 to every later one; ``<RECEIVER>`` in a command stands for its base URL, and so does ``<RECEIVER>``
+  in the output.
 - Output that varies by nature is made deterministic, not skipped: the clock is frozen at
   :data:`FROZEN_AT` while a command runs (so "now" timestamps and default as-of dates are fixed), and the
   small set of patterns of :func:`normalisers` (this process's pid and host name, API tokens) is replaced by
@@ -40,7 +45,9 @@ import shlex
 import shutil
 import socket
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +61,8 @@ ELLIPSIS = "..."
 FENCE = re.compile(r"^```([\w-]*)([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 EMPTY = "<!-- transcripts database: empty -->"
 FIXTURE = re.compile(r"^<!-- transcripts fixture: ([\w.]+) ([\w.-]+) -->$", re.M)
+RECEIVERS = re.compile(r"^<!-- transcripts receivers: ([\w ]+) -->$", re.M)
+RECEIVER = "<RECEIVER>"
 CONTINUES = re.compile(r"^<!-- transcripts continue: ([\w.-]+\.md) -->$", re.M)
 TITLE = re.compile(r'title="([^"]+)"')
 NEVER_ENDS = frozenset({"serve", "schedule"})
@@ -225,10 +234,73 @@ def run_page(page: Path, workdir: Path, template: Path) -> Iterator[Outcome]:
     prepare(workdir, template, empty=EMPTY in text)
     for module, filename in FIXTURE.findall(text):
         build_fixture(module, workdir / filename)
-    for earlier in reversed(predecessors(page)):
-        for _ in run_blocks(parse(earlier.read_text(encoding="utf-8")), page, workdir):
+    with ExitStack() as stack:
+        env: dict[str, str] = {}
+        urls: dict[str, str] = {}
+        for name in " ".join(RECEIVERS.findall(text)).split():
+            if name == "smtp":
+                env.update(stack.enter_context(smtp_receiver()))
+            elif name == "http":
+                urls[RECEIVER] = stack.enter_context(http_receiver())
+            else:
+                raise ValueError(f"transcripts receivers: unknown receiver {name!r} (smtp, http)")
+        for earlier in reversed(predecessors(page)):
+            for _ in run_blocks(parse(earlier.read_text(encoding="utf-8")), page, workdir, env, urls):
+                pass
+        yield from run_blocks(blocks, page, workdir, env, urls)
+
+
+@contextmanager
+def smtp_receiver() -> Iterator[dict[str, str]]:
+    """An SMTP server on a free local port that accepts every message: the settings that point at it."""
+    from aiosmtpd.controller import Controller
+
+    class Accept:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            return "250 OK"
+
+    controller = Controller(Accept(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield {"MS_PRCS_SMTP_HOST": "127.0.0.1", "MS_PRCS_SMTP_PORT": str(controller.port)}
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def http_receiver() -> Iterator[str]:
+    """A webhook receiver on a free local port: 503 to its first request, 200 to the rest; its base URL."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answered: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            status = 503 if not answered else 200
+            answered.append(status)
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet: a page shows only ms-prcs output
             pass
-    yield from run_blocks(blocks, page, workdir)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def build_fixture(module: str, path: Path) -> None:
@@ -262,14 +334,27 @@ def predecessors(page: Path) -> list[Path]:
     return chain
 
 
-def run_blocks(blocks: list[Block], page: Path, workdir: Path) -> Iterator[Outcome]:
+def run_blocks(
+    blocks: list[Block],
+    page: Path,
+    workdir: Path,
+    page_env: dict[str, str] | None = None,
+    urls: dict[str, str] | None = None,
+) -> Iterator[Outcome]:
+    """The commands of ``blocks`` in order, with the page's receivers' settings and their placeholders."""
+    urls = urls or {}
     for block in blocks:
         if block.kind == "file":
             (workdir / block.title).write_text(block.text, encoding="utf-8")
             continue
         for command in block.commands:
-            env, args = split(command.line)
-            output, code = run_command(workdir, env, args)
+            line = command.line
+            for placeholder, url in urls.items():
+                line = line.replace(placeholder, url)
+            env, args = split(line)
+            output, code = run_command(workdir, {**(page_env or {}), **env}, args)
+            for placeholder, url in urls.items():
+                output = output.replace(url, placeholder)
             yield Outcome(page, command, actual_lines(output, code))
 
 
