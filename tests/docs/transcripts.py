@@ -21,6 +21,9 @@ The rules a page follows (docs/contributing.md says the same for writers):
 - ``<!-- transcripts fixture: tests.reports.fixture reports.db -->`` builds a test fixture's database as that
   file in the page's directory first (the module's ``build(session)`` on a freshly migrated SQLite file), for
   pages whose figures a test works out by hand; the commands name it with ``--db sqlite:///reports.db``.
+- ``<!-- transcripts database copy: newer.db at revision 0099 -->`` copies the page's database, before its
+  first command, as that file with its ``alembic_version`` set to the revision: a database of a newer or an
+  older ms-prcs for the schema guard's messages, named by the commands with ``--db sqlite:///newer.db``.
 - ``<!-- transcripts receivers: smtp http -->`` starts, for that page only, the receivers its commands talk
   to, in this process: ``smtp`` an SMTP server that accepts every message (``MS_PRCS_SMTP_HOST`` and
   ``_PORT`` point at it for every command), ``http`` a webhook receiver that answers 503 to its first request
@@ -61,6 +64,7 @@ ELLIPSIS = "..."
 FENCE = re.compile(r"^```([\w-]*)([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 EMPTY = "<!-- transcripts database: empty -->"
 FIXTURE = re.compile(r"^<!-- transcripts fixture: ([\w.]+) ([\w.-]+) -->$", re.M)
+COPY_AT = re.compile(r"^<!-- transcripts database copy: ([\w.-]+) at revision (\w+) -->$", re.M)
 RECEIVERS = re.compile(r"^<!-- transcripts receivers: ([\w ]+) -->$", re.M)
 RECEIVER = "<RECEIVER>"
 CONTINUES = re.compile(r"^<!-- transcripts continue: ([\w.-]+\.md) -->$", re.M)
@@ -234,6 +238,8 @@ def run_page(page: Path, workdir: Path, template: Path) -> Iterator[Outcome]:
     prepare(workdir, template, empty=EMPTY in text)
     for module, filename in FIXTURE.findall(text):
         build_fixture(module, workdir / filename)
+    for filename, revision in COPY_AT.findall(text):
+        copy_at_revision(workdir / "ms_prcs.db", workdir / filename, revision)
     with ExitStack() as stack:
         env: dict[str, str] = {}
         urls: dict[str, str] = {}
@@ -321,6 +327,19 @@ def build_fixture(module: str, path: Path) -> None:
                 build(session)
         finally:
             engine.dispose()
+
+
+def copy_at_revision(source: Path, target: Path, revision: str) -> None:
+    """A copy of ``source`` that says it has schema ``revision``: what another version of ms-prcs left behind."""
+    import sqlite3
+
+    shutil.copy2(source, target)
+    connection = sqlite3.connect(target)
+    try:
+        with connection:
+            connection.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+    finally:
+        connection.close()
 
 
 def predecessors(page: Path) -> list[Path]:
