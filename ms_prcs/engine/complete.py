@@ -198,10 +198,10 @@ def _present(ctx: RunContext, rule: str, rows: sa.Select[tuple[int]]) -> bool:
 def _waiting_on_done(ctx: RunContext) -> sa.Select[tuple[int, int, str, int]]:
     """The Ready Contracts milestone conditions met now that DONE's milestones are Completed.
 
-    DONE is read through ``IN``, not joined: joined, SQLite takes the temporary table (which has no
-    statistics) for a million rows, and for as many probes builds a Bloom filter over the whole
-    ``milestone`` and ``milestone_condition`` tables first, on every pass. Through ``IN`` it walks DONE's
-    ids into the ``ref_milestone_pk`` index and probes the owner by primary key; PostgreSQL does the same.
+    DONE's ids are walked into the ``ref_milestone_pk`` index (:class:`~ms_prcs.engine.tables.among`) and
+    each owner is probed by primary key. Joined from DONE instead, SQLite took the temporary table (no
+    statistics) for a million rows and built a Bloom filter over the whole ``milestone`` table first, on
+    every pass: the quadratic term of a large run.
     """
     c = _c
     return (
@@ -234,9 +234,10 @@ def _freed_by_steps(ctx: RunContext) -> sa.Select[tuple[int]]:
     """Ready milestones in scope of a later step than a milestone the last pass completed (DONE), on its
     contract: completing step 1 frees step 2 within the run, as completing a milestone frees its chain.
 
-    Driven from DONE's ids (through ``IN``, see :func:`_waiting_on_done`) to their workflow rows and from
-    there to the other milestones of the same contracts by the ``(contract_pk, ...)`` index: it reads the
-    contracts the pass touched, nothing else (a join from DONE made SQLite scan every milestone)."""
+    Driven from DONE's ids (:class:`~ms_prcs.engine.tables.among`) to their workflow rows and from there
+    to the other milestones of the same contracts by the ``(contract_pk, ...)`` index: it reads the
+    contracts the pass touched, nothing else (joined from DONE, SQLite scanned every milestone, every pass,
+    and found nothing when there were no steps; :func:`chain_pass` now skips it then)."""
     done_w, m, w = _w.alias("ms_prcs_done_w"), _m.alias("ms_prcs_freed_m"), _w.alias("ms_prcs_freed_w")
     done_m = _m.alias("ms_prcs_done_m")
     return (
