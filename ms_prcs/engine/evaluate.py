@@ -74,13 +74,16 @@ def evaluate_conditions(ctx: RunContext, lo: int, hi: int) -> None:
     )
 
 
-def keep_blocked(ctx: RunContext) -> None:
-    """Set the blocked conditions aside: EVALUATED is reused by the chain passes, the warnings come last."""
-    ctx.conn.execute(
-        BLOCKED_CONDITIONS.insert().from_select(
-            ["condition_pk", "milestone_pk"],
-            sa.select(EVALUATED.c.condition_pk, EVALUATED.c.milestone_pk).where(
-                EVALUATED.c.verdict == BLOCKED
-            ),
-        )
+def keep_blocked(ctx: RunContext) -> int:
+    """Set the blocked conditions aside: EVALUATED is reused by the chain passes, the warnings come last.
+    Returns how many there are (none: no warnings to look for)."""
+    return int(
+        ctx.conn.execute(
+            BLOCKED_CONDITIONS.insert().from_select(
+                ["condition_pk", "milestone_pk"],
+                sa.select(EVALUATED.c.condition_pk, EVALUATED.c.milestone_pk).where(
+                    EVALUATED.c.verdict == BLOCKED
+                ),
+            )
+        ).rowcount
     )

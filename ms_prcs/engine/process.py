@@ -273,7 +273,7 @@ def _chunk(
     evaluate.evaluate_conditions(ctx, lo, hi)
     sql.apply(ctx, found)
     messages = list(found.messages)
-    evaluate.keep_blocked(ctx)
+    blocked = evaluate.keep_blocked(ctx)
     complete.complete_conditions(ctx)
     done = complete.complete_milestones(ctx, tables.CANDIDATES, (lo, hi))
     passes = 1
@@ -284,7 +284,8 @@ def _chunk(
         done = complete.chain_pass(ctx)
         passes += 1 if done else 0  # a pass counts when it completed something
     tally.passes += passes
-    messages += findings.blocked_warnings(ctx)
+    if blocked:
+        messages += findings.blocked_warnings(ctx)
     if ctx.dry_run:
         tally.completed_keys += complete.completed_keys(ctx)
     elif ctx.process_instance is not None:
