@@ -15,7 +15,7 @@ from ms_prcs.load import reading, streaming
 from ms_prcs.load.reading import check_file, parse_json, read_document, validated
 
 DOCUMENT = {
-    "business_units": [{"business_unit": "US001", "descr": "Ünïcode ✓ \\ \" \n"}],
+    "business_units": [{"business_unit": "US001", "descr": 'Ünïcode ✓ \\ " \n'}],
     "roles": [{"role": "PM"}, {"role": "FIN", "descr": "x" * 40}],
     "contracts": [
         {"contract": "US001/K1", "lines": [{"line": 1, "amount": 12.5}, {"line": "2", "amount": "-3"}]},
@@ -61,7 +61,7 @@ BAD_JSON = [
     '{"roles": [{"role": "PM}]}',
     '{"roles": [{"role": tru}]}',
     '{"roles" [1]}',
-    '{roles: [1]}',
+    "{roles: [1]}",
     "",
     "\n\n  ",
     "\ufeff{}",
