@@ -6,7 +6,9 @@ Each file is refused by ``ms-prcs load`` in its own process, whose peak RSS is i
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,11 +69,12 @@ def write_big(path: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def big_files() -> dict[str, tuple[Path, int]]:
-    """Both files, written once for both databases."""
+def big_files() -> Iterator[dict[str, tuple[Path, int]]]:
+    """Both files, written once for both databases, removed after (100 MB is not for keeping)."""
     folder = Path(tempfile.mkdtemp(prefix="ms_prcs_big_"))
     files = {suffix: folder / f"big.{suffix}" for suffix in ("json", "yaml")}
-    return {suffix: (path, write_big(path)) for suffix, path in files.items()}
+    yield {suffix: (path, write_big(path)) for suffix, path in files.items()}
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("suffix", ["json", "yaml"])
