@@ -90,7 +90,7 @@ def read_yaml(text: str) -> Any:
     """YAML text as data, keys given twice refused, dates left as text (for job files and load files)."""
     try:
         _check_depth(text)
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as exc:
         raise InvalidInput(f"not valid YAML: {exc}") from exc
     except RecursionError:
