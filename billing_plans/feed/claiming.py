@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from billing_plans.feed.consumers import check_consumer, ensure_consumer
 from billing_plans.feed.publishing import READY
 from billing_plans.feed.reading import FEED_ENTRY
-from billing_plans.feed.records import entry_key
+from billing_plans.feed.records import event_key
 from billing_plans.hold_scope import event_held
 from contracts.audit import ObjectType, Who, change_row, record_changes
 from contracts.errors import InvalidInput, RuleViolation
@@ -111,41 +111,33 @@ def ack(session: Session, consumer: str, through: int, who: Who) -> AckResult:
         )
     )
     reason = f"claimed by feed consumer {consumer} (ack through cursor {through})"
-    record_changes(
-        conn,
-        [
-            change_row(
-                ObjectType.PLAN_EVENT,
-                event_pk,
-                BillingEventStatus.READY,
-                BillingEventStatus.IN_PROGRESS,
-                who,
-                reason,
-            )
-            for event_pk in sorted(claimed)
-        ],
+    claim = change_row(
+        ObjectType.PLAN_EVENT, 0, BillingEventStatus.READY, BillingEventStatus.IN_PROGRESS, who, reason
     )
+    record_changes(conn, [{**claim, "object_pk": event_pk} for event_pk in sorted(claimed)])
     conn.execute(
         update(FeedConsumer)
         .where(FeedConsumer.consumer == consumer)
         .values(acked_through=through, updated_at=who.at)
     )
     entries = conn.scalar(select(func.count()).select_from(FEED_ENTRY).where(*in_range)) or 0
+    e = FEED_ENTRY.c
     rows = conn.execute(
-        select(FEED_ENTRY, PlanEvent.status.label("event_status"))
-        .join(PlanEvent, PlanEvent.id == FEED_ENTRY.c.event_pk)
+        select(e.id, e.business_unit, e.contract_num, e.line_num, e.plan_id, e.event_num, e.amount)
+        .add_columns(e.currency, e.event_pk, PlanEvent.status)
+        .join(PlanEvent, PlanEvent.id == e.event_pk)
         .where(*in_range, billing_entry)
-        .order_by(FEED_ENTRY.c.id)
+        .order_by(e.id)
     )
-    billing = tuple(
+    billing = tuple(  # unpacked by position, as records.entry_record: once per acknowledged billing entry
         BillingHandout(
-            cursor=row.id,
-            event=entry_key(row),
-            amount=row.amount,
-            currency=row.currency,
-            claimed=row.event_pk in claimed,
-            status=row.event_status,
+            cursor=cursor,
+            event=event_key(bu, contract_num, line_num, plan_id, event_num),
+            amount=amount,
+            currency=currency,
+            claimed=event_pk in claimed,
+            status=status,
         )
-        for row in rows
+        for cursor, bu, contract_num, line_num, plan_id, event_num, amount, currency, event_pk, status in rows
     )
     return AckResult(consumer, previous, through, entries, billing)

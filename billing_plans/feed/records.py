@@ -18,13 +18,23 @@ Entry = FeedEntry | Row[Any]
 """A feed entry: an ORM object, or a row with every column of ``feed_entry``."""
 
 
+def event_key(bu: str, contract_num: str, line_num: object, plan_id: object, event_num: object) -> str:
+    """A plan event's key, as the CLI takes it: ``BU/CONTRACT/LINE/PLAN/EVENT``."""
+    return f"{bu}/{contract_num}/{line_num}/{plan_id}/{event_num}"
+
+
+def milestone_key(bu: str, contract_num: str, milestone_id: object, milestone_num: object) -> str:
+    """A milestone's key, as the CLI takes it: ``BU/CONTRACT/MILESTONE/NUM``."""
+    return f"{bu}/{contract_num}/{milestone_id}/{milestone_num}"
+
+
 def entry_key(entry: Entry) -> str:
     """The key a person or program uses with the CLI: the milestone key, or the plan event key."""
     if entry.event_num is not None:
-        return (
-            f"{entry.business_unit}/{entry.contract_num}/{entry.line_num}/{entry.plan_id}/{entry.event_num}"
+        return event_key(
+            entry.business_unit, entry.contract_num, entry.line_num, entry.plan_id, entry.event_num
         )
-    return f"{entry.business_unit}/{entry.contract_num}/{entry.milestone_id}/{entry.milestone_num}"
+    return milestone_key(entry.business_unit, entry.contract_num, entry.milestone_id, entry.milestone_num)
 
 
 ROW_COLUMNS: tuple[str, ...] = (
@@ -44,15 +54,15 @@ def entry_record(entry: Row[Any]) -> dict[str, Any]:
         plan_id, event_num, event_type, event_date, percentage, amount, currency, as_of, process_instance,
         created_at, _event_pk,
     ) = entry  # fmt: skip
-    milestone_key = f"{bu}/{contract_num}/{milestone_id}/{milestone_num}"
-    event_key = f"{bu}/{contract_num}/{line_num}/{plan_id}/{event_num}" if event_num is not None else None
+    milestone = milestone_key(bu, contract_num, milestone_id, milestone_num)
+    key = event_key(bu, contract_num, line_num, plan_id, event_num) if event_num is not None else milestone
     return {
         "cursor": cursor,
         "kind": kind.value,
-        "key": event_key or milestone_key,  # as entry_key
+        "key": key,  # as entry_key
         "business_unit": bu,
         "contract_num": contract_num,
-        "milestone": milestone_key if milestone_id is not None else None,
+        "milestone": milestone if milestone_id is not None else None,
         "completed_on": completed_on,
         "line_num": line_num,
         "plan_type": plan_type.value if plan_type else None,
