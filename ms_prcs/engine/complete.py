@@ -261,9 +261,8 @@ def completed_keys(ctx: RunContext) -> list[str]:
     """The keys of the milestones this chunk completed (a dry run reports them; nothing else shows them)."""
     rows = ctx.conn.execute(
         sa.select(_k.c.business_unit, _k.c.contract_num, _m.c.milestone_id, _m.c.milestone_num)
-        .select_from(
-            CHUNK_DONE.join(_m, _m.c.id == CHUNK_DONE.c.milestone_pk).join(_k, _k.c.id == _m.c.contract_pk)
-        )
+        .select_from(_m.join(_k, _k.c.id == _m.c.contract_pk))
+        .where(among(_m.c.id, sa.select(CHUNK_DONE.c.milestone_pk)))
         .order_by(_k.c.business_unit, _k.c.contract_num, _m.c.milestone_id, _m.c.milestone_num)
     )
     return [f"{bu}/{contract}/{mid}/{num}" for bu, contract, mid, num in rows]
