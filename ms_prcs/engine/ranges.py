@@ -132,6 +132,10 @@ def claim(
     range left is done or held by a live worker."""
     while True:
         with conn.begin() as txn:
+            if conn.dialect.name == "sqlite":  # write first: the database's one write lock before any read
+                conn.execute(
+                    _run.update().where(_run.c.process_instance == process_instance).values(heartbeat_at=now)
+                )
             row, reason = _next(conn, process_instance, heartbeat_limit_s, now)
             if row is None:
                 return None

@@ -106,7 +106,10 @@ def run(
             with conn.begin():
                 if not ranges.left(conn, ctx.process_instance):
                     break
-            time.sleep(POLL_S)  # ranges held by live workers: wait for them, or for them to look dead
+            # ranges held by live workers: wait for them, or for them to look dead (is_alive() reaps a dead
+            # child, whose pid would otherwise still exist, as a zombie, and look alive)
+            sum(child.is_alive() for child in children)
+            time.sleep(POLL_S)
     finally:
         stop_children.set()  # children still at work stop after their chunk in flight
         for child in children:
