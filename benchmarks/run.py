@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,22 +44,57 @@ class Phase:
     seconds: float
     max_rss_mib: float
     output: str
+    cpu_s: float = 0.0
+    """Client CPU (user + system) of the child and of the worker processes it started and reaped."""
+    server_cpu_s: float | None = None
+    """PostgreSQL: CPU of the server backends that served the phase (see :func:`server_cpu`)."""
 
 
-def measure(name: str, argv: list[str]) -> Phase:
-    """As :func:`measure`, reaping the child with ``os.wait4`` to read its own peak RSS."""
+def server_cpu(url: str) -> Callable[[], float] | None:
+    """A reader of the CPU seconds of a local PostgreSQL server's finished backends, or None (not local).
+
+    Every backend is a child process of the postmaster, which reaps it when its client disconnects, so the
+    postmaster's ``cutime + cstime`` (``/proc/<pid>/stat`` fields 16 and 17) grows by the CPU of each
+    connection once it ends: read before and after a phase, the difference is what the phase's own
+    backends used (and any autovacuum worker that ended meanwhile)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            data = conn.exec_driver_sql("SHOW data_directory").scalar()
+        pid = int(Path(str(data), "postmaster.pid").read_text().split()[0])
+        tick = os.sysconf("SC_CLK_TCK")
+    except (OSError, sa.exc.SQLAlchemyError, ValueError):
+        return None
+    finally:
+        engine.dispose()
+
+    def read() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / tick
+
+    return read
+
+
+def measure(name: str, argv: list[str], server: Callable[[], float] | None = None) -> Phase:
+    """Run one phase in a fresh subprocess, reaping it with ``os.wait4`` for its own peak RSS and its CPU
+    (``ru_utime + ru_stime`` include the children it reaped: the run's worker processes)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        server_before = server() if server else 0.0
         started = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=err, text=True)
         _pid, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
+        server_s = None
+        if server:
+            time.sleep(1.0)  # the phase's backends exit (and are reaped) just after their client
+            server_s = server() - server_before
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if proc.returncode not in (0, 3):
         raise SystemExit(f"{name} failed with exit code {proc.returncode}:\n{stderr[-4000:]}")
-    return Phase(name, seconds, usage.ru_maxrss / 1024, stdout)
+    return Phase(name, seconds, usage.ru_maxrss / 1024, stdout, usage.ru_utime + usage.ru_stime, server_s)
 
 
 def _python(*args: str) -> list[str]:
@@ -97,23 +133,37 @@ def _report(
 ) -> dict[str, Any]:
     print(f"\n== {backend}, {n:,} milestones ==")
     print(f"  generate           {generated.seconds:8.1f} s")
-    print(f"  {'phase':<18} {'seconds':>8} {'x limit':>8} {'ms/s':>10} {'peak RSS':>10}")
+    print(
+        f"  {'phase':<18} {'seconds':>8} {'x limit':>8} {'ms/s':>10} {'peak RSS':>10}"
+        f" {'client CPU':>11} {'server CPU':>11} {'total CPU':>10}"
+    )
     rows = [("raw-SQL limit", limit)] + runs
     figures: dict[str, Any] = {"backend": backend, "milestones": n, "generate_s": round(generated.seconds, 2)}
     for name, phase in rows:
         ratio = phase.seconds / limit.seconds
         rate = n / phase.seconds
-        print(f"  {name:<18} {phase.seconds:8.2f} {ratio:8.2f} {rate:10,.0f} {phase.max_rss_mib:8.0f} MiB")
+        server = "" if phase.server_cpu_s is None else f"{phase.server_cpu_s:9.2f} s"
+        total = "" if phase.server_cpu_s is None else f"{phase.cpu_s + phase.server_cpu_s:8.2f} s"
+        print(
+            f"  {name:<18} {phase.seconds:8.2f} {ratio:8.2f} {rate:10,.0f} {phase.max_rss_mib:8.0f} MiB"
+            f" {phase.cpu_s:9.2f} s {server:>11} {total:>10}"
+        )
         figures[name] = {
             "seconds": round(phase.seconds, 2),
             "x_limit": round(ratio, 2),
             "milestones_per_s": round(rate),
             "peak_rss_mib": round(phase.max_rss_mib),
+            "client_cpu_s": round(phase.cpu_s, 2),
+            "server_cpu_s": None if phase.server_cpu_s is None else round(phase.server_cpu_s, 2),
         }
     first = dict(runs).get("engine run")
     again = dict(runs).get("engine rerun")
     if first and again:
         print(f"  rerun / run        {again.seconds / first.seconds:8.1%}")
+    two = dict(runs).get("engine 2 workers")
+    if first and two and first.server_cpu_s is not None and two.server_cpu_s is not None:
+        cpu_ratio = (two.cpu_s + two.server_cpu_s) / (first.cpu_s + first.server_cpu_s)
+        print(f"  2 workers / 1      {two.seconds / first.seconds:8.2f} x wall, {cpu_ratio:.2f} x total CPU")
     return figures
 
 
@@ -169,6 +219,15 @@ def _generate_argv(url: str, args: argparse.Namespace) -> list[str]:
     )
 
 
+def sql_role(url: str) -> None:
+    """``ms-prcs init`` on a cloned database: the role SQL conditions run under is per database (without
+    it every SQL condition of the run fails and stays Ready, and the engine would not match the limit)."""
+    env = {**os.environ, "MS_PRCS_SECRET_KEY": "benchmark"}  # no key file written for the service
+    subprocess.run(
+        _python("-m", "ms_prcs", "--db", url, "init"), cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
 def bench_postgres(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     server = make_url(normalize_url(args.pg_url))
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
@@ -189,13 +248,17 @@ def bench_postgres(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     generated = measure("generate", _generate_argv(url(names["base"]), args))
     for key in ("limit", "w1", "w2"):
         recreate(names[key], names["base"])
-    limit = measure("limit", _python("-m", "benchmarks.limit", "--db", url(names["limit"])))
-    run = measure("engine run", _engine_argv(url(names["w1"])))
-    rerun = measure("engine rerun", _engine_argv(url(names["w1"])))
+    for key in ("w1", "w2"):
+        sql_role(url(names[key]))
+    cpu = server_cpu(url(names["base"]))
+    limit = measure("limit", _python("-m", "benchmarks.limit", "--db", url(names["limit"])), cpu)
+    run = measure("engine run", _engine_argv(url(names["w1"])), cpu)
+    rerun = measure("engine rerun", _engine_argv(url(names["w1"])), cpu)
     runs = [("engine run", run), ("engine rerun", rerun)]
     workers = _has_workers_option()
     if workers:
-        runs.append(("engine 2 workers", measure("engine 2 workers", _engine_argv(url(names["w2"]), 2))))
+        two = measure("engine 2 workers", _engine_argv(url(names["w2"]), 2), cpu)
+        runs.append(("engine 2 workers", two))
     figures = _report("PostgreSQL", args.milestones, generated, limit, runs)
     if not workers:
         print("  2 workers: not measured (ms-prcs run has no --workers option yet)")

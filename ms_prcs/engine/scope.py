@@ -31,8 +31,6 @@ class Scope:
     milestone_pk: int | None = None
     milestone_pks: tuple[int, ...] | None = None
     """The milestone and what it reaches (``RunControl.reach``), when that is more than the milestone."""
-    contract_range: tuple[int, int] | None = None
-    """Contract ids ``lo..hi`` (inclusive): one worker's share of a large business unit (``--workers``)."""
     milestone_range: tuple[int, int] | None = None
     """Milestone ids ``lo..hi`` (inclusive): one range of a run split over workers (:mod:`ms_prcs.engine.ranges`)."""
     chunk_locks: bool = True
@@ -48,8 +46,6 @@ class Scope:
             terms.append(m.c.id == self.milestone_pk)
         if self.contract_pk is not None:
             terms.append(m.c.contract_pk == self.contract_pk)
-        if self.contract_range is not None:
-            terms.append(m.c.contract_pk.between(*self.contract_range))
         if self.milestone_range is not None:
             terms.append(m.c.id.between(*self.milestone_range))
         if self.business_units:
@@ -139,7 +135,7 @@ def lock_chunk(conn: sa.Connection, scope: Scope, process_instance: int | None, 
 
     These locks are the second line of defence: the run lock (:mod:`ms_prcs.engine.runlock`) already keeps
     a second run off the scope. The workers of one run (``--workers``) skip them (``scope.chunk_locks``),
-    else they would take turns. On PostgreSQL the heartbeat is not written here: that row lock would be
+    else they would take turns, and take them shared instead (:func:`lock_chunk_shared`). On PostgreSQL the heartbeat is not written here: that row lock would be
     held for the whole chunk and stall the run's heartbeat thread; the chunk's counts refresh it at its end.
     """
     if conn.dialect.name != "postgresql":
