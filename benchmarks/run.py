@@ -1,17 +1,20 @@
-"""The benchmark runner: the raw-SQL limit, then ``ms-prcs run``, then the rerun, on the same data.
+"""The benchmark runner: the engine against the honest floor (``benchmarks.floor``), on the same data.
 
 ``python -m benchmarks.run --milestones 100000 [--pg-url URL] [--sqlite-path P] [--seed S] [--units U]
-[--mix standard|date|sql] [--skip-sqlite]``
+[--mix standard|date|sql] [--skip-sqlite] [--json FILE]``
 
 The data is generated once per backend (SQLite: one file, copied; PostgreSQL: one database, cloned with
-``CREATE DATABASE .. TEMPLATE``), so the limit script and the engine start from identical rows. Every phase
-runs in a fresh subprocess, timed by wall clock from the outside (interpreter start included, as a user
-would see it) and measured for peak RSS with ``os.wait4`` (that child's own ``ru_maxrss``). After the runs
-the completions of the limit database and the engine database are compared: same milestone ids, same
-condition ids, or the runner exits 1.
+``CREATE DATABASE .. TEMPLATE``), so every phase starts from identical rows: the floor, the floor without
+StatusChange rows and feed (for reference), ``ms-prcs run``, its rerun, and on PostgreSQL
+``ms-prcs run --workers 2`` when the option exists. Every phase runs in a fresh subprocess, timed by wall
+clock from outside (interpreter start included), with the child's CPU seconds and peak RSS from
+``os.wait4``; on a PostgreSQL server on this host, also the server's CPU seconds (every process of the
+cluster, from ``/proc``), so client plus server is the whole cost.
 
-``--pg-url`` names a PostgreSQL server (any database on it; the runner creates and drops its own). The
-engine is measured there with 1 worker, and with 2 when ``ms-prcs run`` has a ``--workers`` option.
+Afterwards the end states are compared (:mod:`benchmarks.endstate`): every milestone's and condition's
+id, status and completion date, the StatusChange rows and the feed entries' contents, engine against floor
+(and two workers against floor). Any difference is printed and the runner exits 1: a ratio against a floor
+that does other work would mean nothing. The tables it prints are Markdown, to paste into BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,73 +34,104 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from benchmarks.endstate import differences, end_state
 from benchmarks.generate import AS_OF
-from ms_prcs.db import make_engine, normalize_url
+from ms_prcs.db import make_engine, normalize_url, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
+FLOOR = "floor"
+FLOOR_BARE = "floor, no audit/feed"
+ENGINE = "ms-prcs run"
+RERUN = "rerun"
+WORKERS2 = "ms-prcs run --workers 2"
 
 
 @dataclass(frozen=True)
 class Phase:
     name: str
     seconds: float
+    cpu_s: float
+    server_cpu_s: float | None
     max_rss_mib: float
     output: str
-    cpu_s: float = 0.0
-    """Client CPU (user + system) of the child and of the worker processes it started and reaped."""
-    server_cpu_s: float | None = None
-    """PostgreSQL: CPU of the server backends that served the phase (see :func:`server_cpu`)."""
+
+    @property
+    def total_cpu_s(self) -> float:
+        return self.cpu_s + (self.server_cpu_s or 0.0)
 
 
-def server_cpu(url: str) -> Callable[[], float] | None:
-    """A reader of the CPU seconds of a local PostgreSQL server's finished backends, or None (not local).
+class ServerClock:
+    """CPU seconds of a local PostgreSQL cluster: the postmaster, its live children, and the children it
+    reaped (``cutime``/``cstime``), read from ``/proc``. None when the server is not on this host."""
 
-    Every backend is a child process of the postmaster, which reaps it when its client disconnects, so the
-    postmaster's ``cutime + cstime`` (``/proc/<pid>/stat`` fields 16 and 17) grows by the CPU of each
-    connection once it ends: read before and after a phase, the difference is what the phase's own
-    backends used (and any autovacuum worker that ended meanwhile)."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            data = conn.exec_driver_sql("SHOW data_directory").scalar()
-        pid = int(Path(str(data), "postmaster.pid").read_text().split()[0])
+    def __init__(self, url: str) -> None:
+        self.postmaster: int | None = None
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                backend = int(conn.scalar(sa.text("SELECT pg_backend_pid()")) or 0)
+            self.postmaster = int(_stat(backend)[3])  # ppid
+        except (OSError, ValueError, IndexError, sa.exc.SQLAlchemyError):
+            self.postmaster = None
+        finally:
+            engine.dispose()
+
+    def seconds(self) -> float | None:
+        if self.postmaster is None:
+            return None
         tick = os.sysconf("SC_CLK_TCK")
-    except (OSError, sa.exc.SQLAlchemyError, ValueError):
-        return None
-    finally:
-        engine.dispose()
+        try:
+            fields = _stat(self.postmaster)
+            total = sum(int(f) for f in fields[13:17])  # utime stime cutime cstime
+            children = Path(f"/proc/{self.postmaster}/task/{self.postmaster}/children").read_text().split()
+        except OSError:
+            return None
+        for pid in children:
+            try:
+                total += sum(int(f) for f in _stat(int(pid))[13:17])
+            except OSError:  # ended meanwhile: reaped into the postmaster's cutime
+                continue
+        return total / tick
 
-    def read() -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[13]) + int(fields[14])) / tick
 
-    return read
+def _stat(pid: int) -> list[str]:
+    """``/proc/PID/stat`` as a list indexed like proc(5) numbers its fields, from 0 (ppid: 3, utime: 13)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    close = text.rindex(")")  # the command name may hold spaces and parentheses
+    return [text[: text.index(" ")], text[text.index("(") : close + 1], *text[close + 2 :].split()]
 
 
-def measure(name: str, argv: list[str], server: Callable[[], float] | None = None) -> Phase:
-    """Run one phase in a fresh subprocess, reaping it with ``os.wait4`` for its own peak RSS and its CPU
-    (``ru_utime + ru_stime`` include the children it reaped: the run's worker processes)."""
+def measure(name: str, argv: list[str], server: ServerClock | None = None) -> Phase:
+    """Run ``argv`` in a fresh process; wall clock, the child's own CPU and peak RSS (``os.wait4``)."""
+    print(f"  ... {name}", flush=True)
+    before = server.seconds() if server else None
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        server_before = server() if server else 0.0
         started = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=err, text=True)
         _pid, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
-        server_s = None
-        if server:
-            time.sleep(1.0)  # the phase's backends exit (and are reaped) just after their client
-            server_s = server() - server_before
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if proc.returncode not in (0, 3):
         raise SystemExit(f"{name} failed with exit code {proc.returncode}:\n{stderr[-4000:]}")
-    return Phase(name, seconds, usage.ru_maxrss / 1024, stdout, usage.ru_utime + usage.ru_stime, server_s)
+    if proc.returncode == 3:
+        print(f"  !!! {name}: exit code 3, the run logged error messages (see ms-prcs runs show)")
+    server_cpu = None
+    if server is not None and before is not None:
+        time.sleep(0.5)  # let the postmaster reap the child's backends
+        after = server.seconds()
+        server_cpu = None if after is None else after - before
+    return Phase(name, seconds, usage.ru_utime + usage.ru_stime, server_cpu, usage.ru_maxrss / 1024, stdout)
 
 
 def _python(*args: str) -> list[str]:
     return [sys.executable, *args]
+
+
+def _floor_argv(url: str, *, bare: bool = False) -> list[str]:
+    return _python("-m", "benchmarks.floor", "--db", url, *(["--no-audit-feed"] if bare else []))
 
 
 def _engine_argv(url: str, workers: int | None = None) -> list[str]:
@@ -108,98 +141,6 @@ def _engine_argv(url: str, workers: int | None = None) -> list[str]:
     if workers is not None:
         argv += ["--workers", str(workers)]
     return argv
-
-
-def _completions(url: str) -> dict[str, Any]:
-    from benchmarks.limit import completions
-
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return completions(conn, AS_OF)
-    finally:
-        engine.dispose()
-
-
-def _has_workers_option() -> bool:
-    probe = subprocess.run(
-        _python("-m", "ms_prcs", "run", "--help"), cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    return "--workers" in probe.stdout
-
-
-def _report(
-    backend: str, n: int, generated: Phase, limit: Phase, runs: list[tuple[str, Phase]]
-) -> dict[str, Any]:
-    print(f"\n== {backend}, {n:,} milestones ==")
-    print(f"  generate           {generated.seconds:8.1f} s")
-    print(
-        f"  {'phase':<18} {'seconds':>8} {'x limit':>8} {'ms/s':>10} {'peak RSS':>10}"
-        f" {'client CPU':>11} {'server CPU':>11} {'total CPU':>10}"
-    )
-    rows = [("raw-SQL limit", limit)] + runs
-    figures: dict[str, Any] = {"backend": backend, "milestones": n, "generate_s": round(generated.seconds, 2)}
-    for name, phase in rows:
-        ratio = phase.seconds / limit.seconds
-        rate = n / phase.seconds
-        server = "" if phase.server_cpu_s is None else f"{phase.server_cpu_s:9.2f} s"
-        total = "" if phase.server_cpu_s is None else f"{phase.cpu_s + phase.server_cpu_s:8.2f} s"
-        print(
-            f"  {name:<18} {phase.seconds:8.2f} {ratio:8.2f} {rate:10,.0f} {phase.max_rss_mib:8.0f} MiB"
-            f" {phase.cpu_s:9.2f} s {server:>11} {total:>10}"
-        )
-        figures[name] = {
-            "seconds": round(phase.seconds, 2),
-            "x_limit": round(ratio, 2),
-            "milestones_per_s": round(rate),
-            "peak_rss_mib": round(phase.max_rss_mib),
-            "client_cpu_s": round(phase.cpu_s, 2),
-            "server_cpu_s": None if phase.server_cpu_s is None else round(phase.server_cpu_s, 2),
-        }
-    first = dict(runs).get("engine run")
-    again = dict(runs).get("engine rerun")
-    if first and again:
-        print(f"  rerun / run        {again.seconds / first.seconds:8.1%}")
-    two = dict(runs).get("engine 2 workers")
-    if first and two and first.server_cpu_s is not None and two.server_cpu_s is not None:
-        cpu_ratio = (two.cpu_s + two.server_cpu_s) / (first.cpu_s + first.server_cpu_s)
-        print(f"  2 workers / 1      {two.seconds / first.seconds:8.2f} x wall, {cpu_ratio:.2f} x total CPU")
-    return figures
-
-
-def _check(limit: dict[str, Any], engine: dict[str, Any], what: str) -> bool:
-    same = limit == engine
-    verdict = "same completions" if same else "DIFFERENT completions"
-    print(
-        f"  check ({what}): {verdict}: {engine['milestones']:,} milestones, {engine['conditions']:,} conditions"
-    )
-    if not same:
-        print(f"    limit:  {limit}\n    engine: {engine}")
-    return same
-
-
-def bench_sqlite(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
-    base = Path(args.sqlite_path)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm", ".limit", ".engine"):
-        Path(f"{base}{suffix}").unlink(missing_ok=True)
-    generated = measure("generate", _generate_argv(f"sqlite:///{base}", args))
-    limit_path, engine_path = Path(f"{base}.limit"), Path(f"{base}.engine")
-    shutil.copyfile(base, limit_path)
-    shutil.copyfile(base, engine_path)
-    limit_url, engine_url = f"sqlite:///{limit_path}", f"sqlite:///{engine_path}"
-    limit = measure("limit", _python("-m", "benchmarks.limit", "--db", limit_url))
-    run = measure("engine run", _engine_argv(engine_url))
-    rerun = measure("engine rerun", _engine_argv(engine_url))
-    figures = _report(
-        "SQLite", args.milestones, generated, limit, [("engine run", run), ("engine rerun", rerun)]
-    )
-    ok = _check(_completions(limit_url), _completions(engine_url), "engine vs limit")
-    if not args.keep:
-        for path in (limit_path, engine_path):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return figures, ok
 
 
 def _generate_argv(url: str, args: argparse.Namespace) -> list[str]:
@@ -219,23 +160,120 @@ def _generate_argv(url: str, args: argparse.Namespace) -> list[str]:
     )
 
 
-def sql_role(url: str) -> None:
-    """``ms-prcs init`` on a cloned database: the role SQL conditions run under is per database (without
-    it every SQL condition of the run fails and stays Ready, and the engine would not match the limit)."""
-    env = {**os.environ, "MS_PRCS_SECRET_KEY": "benchmark"}  # no key file written for the service
-    subprocess.run(
-        _python("-m", "ms_prcs", "--db", url, "init"), cwd=ROOT, env=env, check=True, capture_output=True
+def _end_state(url: str, *, audit_and_feed: bool = True) -> dict[str, Any]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return end_state(conn, AS_OF, audit_and_feed=audit_and_feed)
+    finally:
+        engine.dispose()
+
+
+def _has_workers_option() -> bool:
+    probe = subprocess.run(
+        _python("-m", "ms_prcs", "run", "--help"), cwd=ROOT, capture_output=True, text=True, check=False
     )
+    return "--workers" in probe.stdout
+
+
+def _report(backend: str, n: int, generated: Phase, phases: list[Phase]) -> dict[str, Any]:
+    """A Markdown table: wall and CPU seconds, each against the floor's."""
+    floor = next(p for p in phases if p.name == FLOOR)
+    server = floor.server_cpu_s is not None
+    print(f"\n#### {backend}, {n:,} milestones (generate {generated.seconds:.1f} s)\n")
+    head = "| phase | wall s | × floor | CPU s (client" + (" + server" if server else "") + ") | × floor |"
+    print(head + " peak RSS |")
+    print("|---|---:|---:|---:|---:|---:|")
+    figures: dict[str, Any] = {"backend": backend, "milestones": n, "generate_s": round(generated.seconds, 2)}
+    for phase in phases:
+        cpu = (
+            f"{phase.total_cpu_s:.2f} ({phase.cpu_s:.2f} + {phase.server_cpu_s:.2f})"
+            if phase.server_cpu_s is not None
+            else f"{phase.cpu_s:.2f}"
+        )
+        wall_x, cpu_x = phase.seconds / floor.seconds, phase.total_cpu_s / floor.total_cpu_s
+        print(
+            f"| {phase.name} | {phase.seconds:.2f} | {wall_x:.2f} | {cpu} | {cpu_x:.2f} |"
+            f" {phase.max_rss_mib:.0f} MiB |"
+        )
+        figures[phase.name] = {
+            "seconds": round(phase.seconds, 2),
+            "x_floor": round(wall_x, 2),
+            "cpu_s": round(phase.cpu_s, 2),
+            "server_cpu_s": None if phase.server_cpu_s is None else round(phase.server_cpu_s, 2),
+            "cpu_x_floor": round(cpu_x, 2),
+            "peak_rss_mib": round(phase.max_rss_mib),
+        }
+    runs = {p.name: p for p in phases}
+    if ENGINE in runs and RERUN in runs:
+        print(f"\nrerun / run: {runs[RERUN].seconds / runs[ENGINE].seconds:.1%}")
+    try:
+        stats = json.loads(floor.output)
+        print(
+            f"floor: {stats['statements']} statements ({stats['sql_statements']} SQL-condition statements,"
+            f" {stats['passes']} chain links), {stats['milestones']:,} milestones and {stats['conditions']:,}"
+            f" conditions completed, {stats['audit_rows']:,} StatusChange rows, {stats['feed_entries']:,}"
+            f" feed entries; seconds by step: {stats['seconds']}"
+        )
+        figures["floor_stats"] = stats
+    except (ValueError, KeyError):
+        pass
+    return figures
+
+
+def _check(floor: dict[str, Any], other: dict[str, Any], what: str) -> bool:
+    diff = differences(floor, other)
+    if diff:
+        print(f"\n**END STATES DIFFER ({what})**:\n  " + "\n  ".join(diff))
+        return False
+    print(
+        f"check ({what}): same end state: {other['milestones_completed']:,} milestones and"
+        f" {other['conditions_completed']:,} conditions completed"
+        + (
+            f", {other['audit_rows']:,} StatusChange rows, {other['feed_rows']:,} feed entries"
+            if "audit_rows" in other
+            else ""
+        )
+    )
+    return True
+
+
+def bench_sqlite(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
+    base = Path(args.sqlite_path)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    copies = {key: Path(f"{base}.{key}") for key in ("floor", "bare", "engine")}
+    for path in (base, *copies.values()):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    generated = measure("generate", _generate_argv(f"sqlite:///{base}", args))
+    for path in copies.values():
+        shutil.copyfile(base, path)
+    url = {key: f"sqlite:///{path}" for key, path in copies.items()}
+    phases = [
+        measure(FLOOR, _floor_argv(url["floor"])),
+        measure(FLOOR_BARE, _floor_argv(url["bare"], bare=True)),
+        measure(ENGINE, _engine_argv(url["engine"])),
+        measure(RERUN, _engine_argv(url["engine"])),
+    ]
+    figures = _report("SQLite", args.milestones, generated, phases)
+    expected = _end_state(url["floor"])
+    ok = _check(expected, _end_state(url["engine"]), "engine vs floor")
+    bare = _end_state(url["bare"], audit_and_feed=False)
+    ok = _check({k: expected[k] for k in bare}, bare, "floor without audit/feed vs floor") and ok
+    if not args.keep:
+        for path in (base, *copies.values()):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return figures, ok
 
 
 def bench_postgres(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
-    server = make_url(normalize_url(args.pg_url))
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    prefix = "ms_prcs_bench"
-    names = {k: f"{prefix}_{k}" for k in ("base", "limit", "w1", "w2")}
+    server_url = make_url(normalize_url(args.pg_url))
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    names = {k: f"ms_prcs_bench_{k}" for k in ("base", "floor", "bare", "w1", "w2")}
 
     def url(name: str) -> str:
-        return server.set(database=name).render_as_string(hide_password=False)
+        return server_url.set(database=name).render_as_string(hide_password=False)
 
     def recreate(name: str, template: str | None = None) -> None:
         with admin.connect() as conn:
@@ -246,32 +284,43 @@ def bench_postgres(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
 
     recreate(names["base"])
     generated = measure("generate", _generate_argv(url(names["base"]), args))
-    for key in ("limit", "w1", "w2"):
-        recreate(names[key], names["base"])
-    for key in ("w1", "w2"):
-        sql_role(url(names[key]))
-    cpu = server_cpu(url(names["base"]))
-    limit = measure("limit", _python("-m", "benchmarks.limit", "--db", url(names["limit"])), cpu)
-    run = measure("engine run", _engine_argv(url(names["w1"])), cpu)
-    rerun = measure("engine rerun", _engine_argv(url(names["w1"])), cpu)
-    runs = [("engine run", run), ("engine rerun", rerun)]
     workers = _has_workers_option()
+    for key in ("floor", "bare", "w1", "w2") if workers else ("floor", "bare", "w1"):
+        recreate(names[key], names["base"])
+        # The SQL conditions' role is per database (named after it): a clone needs its own, or every SQL
+        # condition of the engine's run fails and stays Ready (``ms-prcs init`` does the same).
+        clone = make_engine(url(names[key]))
+        upgrade(clone)
+        clone.dispose()
+    clock = ServerClock(url(names["base"]))
+    phases = [
+        measure(FLOOR, _floor_argv(url(names["floor"])), clock),
+        measure(FLOOR_BARE, _floor_argv(url(names["bare"]), bare=True), clock),
+        measure(ENGINE, _engine_argv(url(names["w1"])), clock),
+        measure(RERUN, _engine_argv(url(names["w1"])), clock),
+    ]
     if workers:
-        two = measure("engine 2 workers", _engine_argv(url(names["w2"]), 2), cpu)
-        runs.append(("engine 2 workers", two))
-    figures = _report("PostgreSQL", args.milestones, generated, limit, runs)
+        phases.append(measure(WORKERS2, _engine_argv(url(names["w2"]), 2), clock))
+    figures = _report("PostgreSQL", args.milestones, generated, phases)
     if not workers:
-        print("  2 workers: not measured (ms-prcs run has no --workers option yet)")
-    expected = _completions(url(names["limit"]))
-    ok = _check(expected, _completions(url(names["w1"])), "engine vs limit")
+        print("2 workers: not measured (ms-prcs run has no --workers option)")
+    expected = _end_state(url(names["floor"]))
+    ok = _check(expected, _end_state(url(names["w1"])), "engine vs floor")
+    bare = _end_state(url(names["bare"]), audit_and_feed=False)
+    ok = _check({k: expected[k] for k in bare}, bare, "floor without audit/feed vs floor") and ok
     if workers:
-        ok = _check(expected, _completions(url(names["w2"])), "2 workers vs limit") and ok
+        ok = _check(expected, _end_state(url(names["w2"])), "2 workers vs floor") and ok
     if not args.keep:
         with admin.connect() as conn:
             for name in names.values():
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
     return figures, ok
+
+
+def _machine() -> str:
+    load = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -287,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_path", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     print(
-        f"ms-prcs benchmark: {args.milestones:,} milestones, mix {args.mix}, seed {args.seed}, {args.units} units"
+        f"ms-prcs benchmark: {args.milestones:,} milestones, mix {args.mix}, seed {args.seed}, {args.units}"
+        f" units; {_machine()} at start",
+        flush=True,
     )
     results: list[dict[str, Any]] = []
     ok = True
@@ -299,8 +350,11 @@ def main(argv: list[str] | None = None) -> int:
         figures, good = bench_postgres(args)
         results.append(figures)
         ok = ok and good
+    print(f"\n{_machine()} at the end")
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(results, indent=2))
+    if not ok:
+        print("\nFAILED: the engine's end state differs from the floor's (see above)")
     return 0 if ok else 1
 
 

@@ -7,17 +7,14 @@ whatever the plan type (see :func:`billing_plans.plans.add_plan`), so the key ne
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contracts.errors import InvalidInput, NotFound
-from contracts.keys import ContractKey, get_contract
+from contracts.errors import NotFound
+from contracts.keys import ContractKey, get_contract, key_parts
 from contracts.models import ContractLine, Plan, PlanEvent
-
-_PART = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
 @dataclass(frozen=True, order=True)
@@ -28,11 +25,9 @@ class PlanKey:
 
     @classmethod
     def parse(cls, text: str) -> PlanKey:
-        parts = text.strip().split("/")
-        if len(parts) != 4 or not all(_PART.match(p) for p in parts) or not parts[2].isdigit():
-            raise InvalidInput(
-                f"plan key {text!r} is not of the form BU/CONTRACT/LINE/PLAN_ID (e.g. US001/K1000/1/BP-STD)"
-            )
+        parts = key_parts(
+            text, "plan", "BU/CONTRACT/LINE/PLAN_ID (e.g. US001/K1000/1/BP-STD)", 4, numeric=(2,)
+        )
         return cls(ContractKey(parts[0].upper(), parts[1]), int(parts[2]), parts[3].upper())
 
     def __str__(self) -> str:
@@ -46,13 +41,14 @@ class EventKey:
 
     @classmethod
     def parse(cls, text: str) -> EventKey:
-        head, _, num = text.strip().rpartition("/")
-        if not num.isdigit() or head.count("/") != 3:
-            raise InvalidInput(
-                f"event key {text!r} is not of the form BU/CONTRACT/LINE/PLAN_ID/EVENT_NUM"
-                " (e.g. US001/K1000/1/BP-STD/2)"
-            )
-        return cls(PlanKey.parse(head), int(num))
+        parts = key_parts(
+            text,
+            "event",
+            "BU/CONTRACT/LINE/PLAN_ID/EVENT_NUM (e.g. US001/K1000/1/BP-STD/2)",
+            5,
+            numeric=(2, 4),
+        )
+        return cls(PlanKey.parse("/".join(parts[:4])), int(parts[4]))
 
     def __str__(self) -> str:
         return f"{self.plan}/{self.event_num}"

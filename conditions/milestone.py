@@ -12,20 +12,21 @@ activity's history for Projects), so the engine evaluates thousands of condition
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from conditions.sql_dates import add_days
 from contracts.models import ActivityStatusHistory, Milestone, MilestoneCondition, ProjectActivity
+from contracts.schema import table_of
 from contracts.status import ConditionType, MilestoneSource, MilestoneStatus
 
 TYPE = ConditionType.MILESTONE
 
-_milestone = cast(sa.Table, Milestone.__table__)
-_activity = cast(sa.Table, ProjectActivity.__table__)
-_history = cast(sa.Table, ActivityStatusHistory.__table__)
+_milestone = table_of(Milestone)
+_activity = table_of(ProjectActivity)
+_history = table_of(ActivityStatusHistory)
 _REF = _milestone.alias("ms_prcs_ref")
 """The referenced milestone. One alias for every statement: aliases are immutable, and building one copies
 every column of the table, per statement and chunk."""

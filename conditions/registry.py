@@ -2,7 +2,7 @@
 
 Every entry says, as SQL over a ``milestone_condition`` table or alias, when a Ready condition of its type
 is **met** as of a date and when it is **blocked** (cannot become met as things stand, e.g. a Date without a
-date). The engine ORs the entries into one statement per chunk, so adding a type is adding an entry here.
+date). :func:`verdict` folds the entries into one ``CASE`` per chunk, so adding a type is adding an entry here.
 
 SQL conditions are the exception: each distinct statement is run by :mod:`conditions.sql` on its own, so
 its entry has no ``met`` and the engine evaluates it statement by statement.
@@ -14,14 +14,14 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from conditions import date, milestone, user
 from contracts.models import MilestoneCondition
-from contracts.status import ConditionStatus, ConditionType
+from contracts.status import ConditionType
 
 MetPredicate = Callable[[sa.FromClause, dt.date], sa.ColumnElement[bool]]
 BlockedPredicate = Callable[[sa.FromClause], sa.ColumnElement[bool]]
@@ -86,28 +86,6 @@ def kind(condition_type: ConditionType) -> ConditionKind:
     return REGISTRY[ConditionType(condition_type)]
 
 
-def met_predicate(c: sa.FromClause, as_of: dt.date) -> sa.ColumnElement[bool]:
-    """One predicate for every set-based type: ``(type = 'Date' AND date met) OR (type = 'Milestone' AND ...)``.
-
-    User Initiated contributes nothing (the engine never completes it), so it is left out of the OR.
-    """
-    terms = []
-    for entry in REGISTRY.values():
-        if entry.met is None or entry.condition_type == ConditionType.USER:
-            continue
-        terms.append(sa.and_(c.c.condition_type == entry.condition_type, entry.met(c, as_of)))
-    return sa.or_(*terms)
-
-
-def blocked_predicate(c: sa.FromClause) -> sa.ColumnElement[bool]:
-    terms = [
-        sa.and_(c.c.condition_type == entry.condition_type, entry.blocked(c))
-        for entry in REGISTRY.values()
-        if entry.blocked is not _never and entry.condition_type != ConditionType.USER
-    ]
-    return sa.or_(*terms) if terms else sa.false()
-
-
 def verdict(c: sa.FromClause, as_of: dt.date) -> sa.ColumnElement[int]:
     """MET, NOT_MET, BLOCKED or PENDING for each row of ``c`` (Ready conditions), as one ``CASE`` on the type.
 
@@ -129,14 +107,3 @@ def verdict(c: sa.FromClause, as_of: dt.date) -> sa.ColumnElement[int]:
             each = sa.case((entry.blocked(c), BLOCKED), (entry.met(c, as_of), MET), else_=NOT_MET)
             whens.append((entry.condition_type.value, each))
     return sa.case(dict(whens), value=c.c.condition_type, else_=NOT_MET)
-
-
-def met_condition_ids(candidates: sa.FromClause, as_of: dt.date) -> sa.Select[tuple[int]]:
-    """Ids of the Ready conditions, of the set-based types, that are met as of ``as_of``, over the
-    milestones in ``candidates`` (any selectable with a ``milestone_pk`` column)."""
-    c = cast(sa.Table, MilestoneCondition.__table__)
-    return (
-        sa.select(c.c.id)
-        .select_from(candidates.join(c, c.c.milestone_pk == candidates.c.milestone_pk))
-        .where(c.c.condition_status == ConditionStatus.READY, met_predicate(c, as_of))
-    )

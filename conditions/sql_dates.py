@@ -15,7 +15,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 
-class add_days(sa.ColumnElement[dt.date]):  # noqa: N801 - reads like the SQL function it is
+class add_days(sa.ColumnElement[dt.date]):  # reads like the SQL function it is
     """``day + days`` as a date, per row (``days`` may be a column, and negative): a deadline some days after
     contract activation, or the latest day a lagged event may have happened to count (``as_of - days_lag``)."""
 
@@ -44,7 +44,7 @@ def _add_days_sqlite(element: add_days, compiler: SQLCompiler, **kw: Any) -> str
     return f"date({day}, {days} || ' days')"
 
 
-class iso_date(sa.ColumnElement[str]):  # noqa: N801
+class iso_date(sa.ColumnElement[str]):
     """A date as ``YYYY-MM-DD`` text, for messages written by SQL (PostgreSQL's own text depends on DateStyle)."""
 
     type = sa.String()

@@ -14,17 +14,18 @@ import getpass
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.models import StatusChange
+from contracts.schema import table_of
 
 AUDIT_USER_LENGTH = 40
 """``status_change.changed_by`` is a VARCHAR(40): every writer cuts the actor's name the same way."""
 
-_sc = cast(sa.Table, StatusChange.__table__)
+_sc = table_of(StatusChange)
 COLUMNS = ("object_type", "object_pk", "old_status", "new_status", "changed_at", "changed_by", "reason")
 
 

@@ -23,11 +23,7 @@ class ContractKey:
 
     @classmethod
     def parse(cls, text: str) -> ContractKey:
-        parts = text.strip().split("/")
-        if len(parts) != 2 or not all(_PART.match(p) for p in parts):
-            raise InvalidInput(
-                f"contract key {_shown(text)} is not of the form BU/CONTRACT (e.g. US001/K1000)"
-            )
+        parts = key_parts(text, "contract", "BU/CONTRACT (e.g. US001/K1000)", 2)
         _fits(text, "business unit", parts[0], column_length(BusinessUnit.business_unit))
         _fits(text, "contract number", parts[1], column_length(Contract.contract_num))
         return cls(parts[0].upper(), parts[1])
@@ -44,12 +40,9 @@ class MilestoneKey:
 
     @classmethod
     def parse(cls, text: str) -> MilestoneKey:
-        parts = text.strip().split("/")
-        if len(parts) != 4 or not all(_PART.match(p) for p in parts) or not parts[3].isdigit():
-            raise InvalidInput(
-                f"milestone key {_shown(text)} is not of the form BU/CONTRACT/MILESTONE_ID/NUM"
-                " (e.g. US001/K1000/MS001/1)"
-            )
+        parts = key_parts(
+            text, "milestone", "BU/CONTRACT/MILESTONE_ID/NUM (e.g. US001/K1000/MS001/1)", 4, numeric=(3,)
+        )
         contract = ContractKey.parse("/".join(parts[:2]))
         _fits(text, "milestone id", parts[2], column_length(Milestone.milestone_id))
         if not 1 <= int(parts[3]) <= INT32_MAX:
@@ -60,6 +53,22 @@ class MilestoneKey:
 
     def __str__(self) -> str:
         return f"{self.contract}/{self.milestone_id}/{self.milestone_num}"
+
+
+def key_parts(text: str, what: str, form: str, count: int, numeric: tuple[int, ...] = ()) -> list[str]:
+    """The slash-separated parts of a human key, or the one message every key gives for a bad shape.
+
+    ``count`` parts, each of letters, digits and ``_.-``, those at ``numeric`` all digits; every key of
+    DESIGN 10 (contracts, milestones, plans, plan events) is parsed here so they all say the same thing.
+    """
+    parts = text.strip().split("/")
+    if (
+        len(parts) != count
+        or not all(_PART.match(p) for p in parts)
+        or not all(parts[i].isdigit() for i in numeric)
+    ):
+        raise InvalidInput(f"{what} key {_shown(text)} is not of the form {form}")
+    return parts
 
 
 def _shown(text: str) -> str:

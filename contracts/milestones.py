@@ -40,8 +40,6 @@ from contracts.status import (
     undo_mark_allowed,
 )
 from contracts.templates import get_milestone_template
-from contracts.workflow.config import copy_template_workflow
-from contracts.workflow_models import ApprovalRule, ApprovalRuleTemplate
 
 
 def add_milestone(
@@ -112,9 +110,6 @@ def add_milestone(
             ref_pk,
         )
     session.flush()
-    if template is not None:
-        copy_approval_rules(session, template.milestone_id, milestone)
-        copy_template_workflow(session, template.milestone_id, milestone)
     return milestone
 
 
@@ -220,19 +215,17 @@ def delete_condition(session: Session, key: MilestoneKey, seq: int, who: Who) ->
     session.flush()
 
 
-def mark_complete(
-    session: Session, key: MilestoneKey, seq: int, who: Who, *, approval: bool = False
-) -> MilestoneCondition:
+def mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) -> MilestoneCondition:
     """Mark Complete: a person says a User Initiated condition is met; the next run completes the milestone.
 
-    A condition with an approval rule is marked complete only by an approval (``approval=True``, from
-    ``conditions.approvals``, which checks that ``who`` is an eligible approver)."""
+    A condition with an approval rule is marked complete only by an eligible approver: that check is the
+    approval layer's, so people reach this through :func:`ms_prcs.approvals.hooks.mark_complete` (the one
+    entry point, which refuses approvals) and approvers through ``ms_prcs.approvals.decide``."""
     condition = get_condition(session, key, seq)
     milestone = condition.milestone
     obj = f"condition {seq} of milestone {key}"
-    is_approval = not approval and session.get(ApprovalRule, condition.id) is not None
     problem = mark_complete_refusal(
-        condition.condition_type, milestone.status, condition.condition_status, is_approval=is_approval
+        condition.condition_type, milestone.status, condition.condition_status, is_approval=False
     )
     if problem:
         raise RuleViolation(obj, problem)
@@ -273,9 +266,9 @@ def mark_complete_refusal(
     return None
 
 
-def undo_mark_complete(
-    session: Session, key: MilestoneKey, seq: int, who: Who, *, approval: bool = False
-) -> MilestoneCondition:
+def undo_mark_complete(session: Session, key: MilestoneKey, seq: int, who: Who) -> MilestoneCondition:
+    """Undo Mark Complete; an approval's is undone by an approver (unapprove), which the approval layer
+    checks (:func:`ms_prcs.approvals.hooks.undo_mark_complete`)."""
     condition = get_condition(session, key, seq)
     milestone = condition.milestone
     obj = f"condition {seq} of milestone {key}"
@@ -284,7 +277,6 @@ def undo_mark_complete(
             obj,
             f"only a User Initiated condition's Mark Complete can be undone, this is {condition.condition_type}",
         )
-    _check_not_approval(session, condition, obj, approval)
     if not undo_mark_allowed(milestone.status):
         raise RuleViolation(obj, f"Mark Complete cannot be undone once the milestone is {milestone.status}")
     if condition.condition_status != ConditionStatus.COMPLETED:
@@ -351,32 +343,4 @@ def _store_condition(
     return condition
 
 
-def copy_approval_rules(session: Session, milestone_id: str, milestone: Milestone) -> None:
-    """Give the milestone's conditions copied from template ``milestone_id`` the template's approval rules
-    (approvers, notes required, submit modes, follow-ups): the copy is the milestone's own, like its
-    conditions."""
-    by_seq = {c.condition_seq: c for c in milestone.conditions}
-    for rule in session.scalars(
-        select(ApprovalRuleTemplate)
-        .where(ApprovalRuleTemplate.milestone_id == milestone_id)
-        .order_by(ApprovalRuleTemplate.condition_seq)
-    ):
-        condition = by_seq.get(rule.condition_seq)
-        if condition is not None:
-            session.add(
-                ApprovalRule(condition_pk=condition.id, **{f: getattr(rule, f) for f in _APPROVAL_FIELDS})
-            )
-    session.flush()
-
-
 APPROVAL_REFUSAL = "is an approval: only an eligible approver may approve (or unapprove) it, with `approval`"
-
-_APPROVAL_FIELDS = tuple(
-    c.key for c in ApprovalRuleTemplate.__table__.columns if c.key not in ("milestone_id", "condition_seq")
-)
-
-
-def _check_not_approval(session: Session, condition: MilestoneCondition, obj: str, approval: bool) -> None:
-    """Approvers are checked by the approval layer; a plain Mark Complete would bypass them."""
-    if not approval and session.get(ApprovalRule, condition.id) is not None:
-        raise RuleViolation(obj, APPROVAL_REFUSAL)

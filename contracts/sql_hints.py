@@ -12,7 +12,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 T = TypeVar("T")
 
 
-class plain(sa.ColumnElement[T], Generic[T]):  # noqa: N801 - reads like the SQL it renders
+class plain(sa.ColumnElement[T], Generic[T]):  # reads like the SQL it renders
     """A column that SQLite must not use an index for: ``+status`` (SQLite's documented way to disqualify
     a term from index use); the column itself everywhere else.
 

@@ -21,7 +21,7 @@ from conditions.sql_rules import SqlRules
 from contracts.keys import MilestoneKey
 from contracts.models import Milestone
 from contracts.status import MilestoneStatus
-from contracts.workflow.steps import earlier_open_keys
+from ms_prcs.approvals.steps import earlier_open_keys
 from ms_prcs.engine import RunControl, process
 from ms_prcs.engine.reach import Reach
 from ms_prcs.settings import Settings
@@ -33,11 +33,6 @@ def engine_completed(
     """The milestones a run as of ``as_of`` completes among ``key`` and what it waits on: a dry run."""
     control = RunControl(as_of=as_of, milestone=key, dry_run=True, reach=Reach.WAITED_ON)
     return frozenset(process(engine, control, settings).completed)
-
-
-def engine_completes(engine: sa.Engine, key: MilestoneKey, as_of: dt.date, settings: Settings) -> bool:
-    """Whether a run as of ``as_of`` completes ``key``: a dry run over it and what it waits on."""
-    return str(key) in engine_completed(engine, key, as_of, settings)
 
 
 def explain(

@@ -96,7 +96,7 @@ def _text(max_length: int | None, nonempty: bool) -> Callable[[Any], str]:
     return validate
 
 
-def Text(max_length: int | None = None, *, nonempty: bool = False) -> Rule:  # noqa: N802 - a type
+def Text(max_length: int | None = None, *, nonempty: bool = False) -> Rule:  # a type
     """Text of at most ``max_length`` characters (a column's length); numbers are read as their text."""
     schema: dict[str, Any] = {"type": ["string", "number"]}
     if max_length is not None:
@@ -106,7 +106,7 @@ def Text(max_length: int | None = None, *, nonempty: bool = False) -> Rule:  # n
     return Rule(_text(max_length, nonempty), schema)
 
 
-def Key(max_length: int | None) -> Rule:  # noqa: N802 - a type
+def Key(max_length: int | None) -> Rule:  # a type
     """A key (a business unit, a role, a template id): text that is not empty."""
     return Text(max_length, nonempty=True)
 
@@ -152,7 +152,7 @@ def _whole(minimum: int, maximum: int) -> Callable[[Any], int]:
     return validate
 
 
-def Whole(minimum: int = 0, maximum: int = INT32_MAX) -> Rule:  # noqa: N802 - a type
+def Whole(minimum: int = 0, maximum: int = INT32_MAX) -> Rule:  # a type
     """A whole number from ``minimum`` to ``maximum`` (an ``Integer`` column is 32 bits on PostgreSQL)."""
     schema = {"type": ["integer", "string"], "minimum": minimum, "maximum": maximum}
     return Rule(_whole(minimum, maximum), schema)
@@ -180,7 +180,7 @@ def _amount(credits: bool) -> Callable[[Any], Decimal]:
     return validate
 
 
-def Amount(*, credits: bool = False) -> Rule:  # noqa: N802 - a type
+def Amount(*, credits: bool = False) -> Rule:  # a type
     """Money (:func:`contracts.limits.amount_problem`): more than 0, or any sign where credits are meant."""
     schema = {"type": ["number", "string"], "maximum": 1e13}
     return Rule(_amount(credits), schema)
@@ -233,7 +233,7 @@ CURRENCY = Rule(_currency, {"type": "string", "pattern": "^[A-Za-z]{3}$"})
 """An ISO 4217 code, read upper-cased."""
 
 
-def Choice(choices: Mapping[str, E]) -> Rule:  # noqa: N802 - a type
+def Choice(choices: Mapping[str, E]) -> Rule:  # a type
     """One of ``choices`` (keys lower-case), matched case-insensitively, read as its value."""
 
     def validate(value: Any) -> E:
@@ -257,7 +257,7 @@ def _name(max_length: int | None) -> Callable[[Any], str]:
     return validate
 
 
-def Name(max_length: int | None = None) -> Rule:  # noqa: N802 - a type
+def Name(max_length: int | None = None) -> Rule:  # a type
     """A name in a list (a role, a user, a status): plain text, not empty."""
     schema: dict[str, Any] = {"type": "string", "minLength": 1}
     if max_length is not None:
@@ -339,10 +339,11 @@ def error_path(loc: tuple[int | str, ...], context: Mapping[str, Any] | None = N
     return path or "(top)"
 
 
-def first_problem(exc: ValidationError) -> tuple[str, str]:
-    """The first error of a validation as (path, problem), in the loader's words."""
+def first_problem(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> tuple[str, str]:
+    """The first error of a validation as (path, problem), in the loader's words; ``prefix`` is where the
+    validated value sits (a streamed entry validated alone is ``("contracts", 7)``)."""
     error = exc.errors(include_url=False)[0]
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    loc = prefix + tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     context = error.get("ctx")
     if error["type"] == "ms_prcs" and context:
         return error_path(loc, context), str(context["message"])

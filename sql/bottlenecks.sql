@@ -18,14 +18,7 @@ LEFT JOIN (
     GROUP BY sc.object_pk
 ) r ON r.milestone_pk = m.id
 WHERE m.status = :ready
-  AND (:all_business_units = 1 OR c.business_unit IN :business_units)
-  AND (:windowed = 0 OR EXISTS (
-        SELECT 1
-        FROM status_change w
-        WHERE w.object_type = :object_type
-          AND w.object_pk = m.id
-          AND w.changed_at >= :window_start
-          AND w.changed_at < :window_end))
+  AND @report_scope(c, m)
 ORDER BY CASE WHEN r.ready_since IS NULL THEN 1 ELSE 0 END,
          r.ready_since,
          c.business_unit,

@@ -27,14 +27,7 @@ JOIN contract mc ON mc.id = m.contract_pk
 WHERE m.status <> :completed
   AND ((p.plan_type = :billing AND e.status NOT IN :billing_done)
        OR (p.plan_type = :revenue AND e.status NOT IN :revenue_done))
-  AND (:all_business_units = 1 OR mc.business_unit IN :business_units)
-  AND (:windowed = 0 OR EXISTS (
-        SELECT 1
-        FROM status_change w
-        WHERE w.object_type = :object_type
-          AND w.object_pk = m.id
-          AND w.changed_at >= :window_start
-          AND w.changed_at < :window_end))
+  AND @report_scope(mc, m)
 GROUP BY mc.business_unit, mc.contract_num, m.id, m.milestone_id, m.milestone_num, m.status,
          m.est_completion_date, lc.currency
 ORDER BY mc.business_unit, mc.contract_num, m.milestone_id, m.milestone_num, lc.currency

@@ -21,14 +21,7 @@ FROM (
     JOIN milestone m ON m.id = sc.object_pk
     JOIN contract c ON c.id = m.contract_pk
     WHERE sc.object_type = :history_type
-      AND (:all_business_units = 1 OR c.business_unit IN :business_units)
-      AND (:windowed = 0 OR EXISTS (
-            SELECT 1
-            FROM status_change w
-            WHERE w.object_type = :object_type
-              AND w.object_pk = m.id
-              AND w.changed_at >= :window_start
-              AND w.changed_at < :window_end))
+      AND @report_scope(c, m)
 ) s
 WHERE s.status IN :statuses
 ORDER BY s.milestone_id, s.milestone_pk, s.started_at

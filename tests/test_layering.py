@@ -6,6 +6,11 @@ A module may import only its own layer and the layers below it. EVERY import cou
 functions (a lazy import is still an edge), under ``if TYPE_CHECKING:`` (the types belong to the layer too),
 relative ones resolved against the module's package. ``ms_prcs.cli`` and ``ms_prcs.service`` are the top
 floor although they live inside the ``ms_prcs`` package: nothing else in ``ms_prcs`` may import them.
+
+The approval layer (DESIGN 11) is one package on the ``ms_prcs`` floor, ``ms_prcs.approvals``: it needs
+``billing_plans`` and the engine, so no domain package may import it; ``contracts`` reaches what it needs of
+it (a template's approval rules, the approval check of Mark Complete) only through its callers, which use
+``ms_prcs.approvals.hooks``.
 """
 
 from __future__ import annotations
@@ -115,6 +120,9 @@ def test_every_import_points_down_or_sideways() -> None:
         ("jobs.x", "from ms_prcs.service import app\n", True),
         ("ms_prcs.cli.x", "import jobs.config\nfrom ms_prcs.engine import process\n", False),
         ("billing_plans.x", "from conditions.ready import make_ready\n", False),
+        ("contracts.x", "from ms_prcs.approvals.models import ApprovalRule\n", True),
+        ("conditions.x", "def f():\n    from ms_prcs.approvals import view\n", True),
+        ("ms_prcs.engine.x", "from ms_prcs.approvals.steps import earlier\n", False),
     ],
 )
 def test_the_checker_sees_imports_wherever_they_are(module: str, source: str, caught: bool) -> None:

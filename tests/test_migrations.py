@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from contracts.schema import METADATA
 from ms_prcs.db import alembic_config, make_engine, upgrade
+from ms_prcs.schema import METADATA
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

@@ -281,14 +281,6 @@ class _Checker:
     def word_span(self, word: str) -> tuple[int | None, int | None]:
         return self.token_span(lambda i: i if self.tokens[i].text.upper() == word.upper() else None)
 
-    def call_span(self, name: str) -> tuple[int | None, int | None]:
-        def match(i: int) -> int | None:
-            toks = self.tokens
-            is_call = i + 1 < len(toks) and toks[i + 1].token_type == TokenType.L_PAREN
-            return i if is_call and toks[i].text.lower() == name else None
-
-        return self.token_span(match)
-
     def has_token(self, kind: TokenType) -> bool:
         return any(t.token_type == kind for t in self.tokens)
 

@@ -90,7 +90,7 @@ class Types:
         self._memo[key] = kind
         return kind
 
-    def _infer(self, node: exp.Expr) -> str | None:  # noqa: PLR0911, PLR0912 - one branch per construct
+    def _infer(self, node: exp.Expr) -> str | None:  # one branch per construct
         if isinstance(node, exp.Literal):
             if node.is_string:
                 return "text"

@@ -5,11 +5,11 @@ milestone first seen three days late gets ``reached``, not a warning too):
 
 - ``warning``: the date is at most ``warning_days`` away; ``late``: at most ``late_days`` away;
 - ``reached``: the date has come and the milestone is not Completed;
-- ``past_due``: the approval view's Past Due (:func:`conditions.approvals.view.deadlines`), whatever the date;
+- ``past_due``: the approval view's Past Due (:func:`ms_prcs.approvals.view.deadlines`), whatever the date;
 - ``approval_waiting``: an approval Ready for Approval for longer than ``approval_wait_hours`` (per approval).
 
 The people concerned (as the approval layer defines them): the milestone's assignees, its contract's team,
-and the approvers of its approvals (:func:`conditions.approvals.rules.approvers`); for ``approval_waiting``,
+and the approvers of its approvals (:func:`ms_prcs.approvals.rules.approvers`); for ``approval_waiting``,
 that approval's approvers and the assignees.
 """
 
@@ -23,15 +23,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conditions.approvals import rules as approval_rules
-from conditions.approvals import view
-from conditions.approvals.inbox import assignees
-from conditions.approvals.states import ApprovalState
 from contracts.finops_models import SentAlert
 from contracts.models import Contract, Milestone
 from contracts.status import MilestoneStatus
-from contracts.workflow_models import ContractTeam
 from ms_prcs.alerts.config import AlertSettings
+from ms_prcs.approvals import rules as approval_rules
+from ms_prcs.approvals import view
+from ms_prcs.approvals.inbox import assignees
+from ms_prcs.approvals.models import ContractTeam
+from ms_prcs.approvals.states import ApprovalState
 
 LEVELS = ("warning", "late", "reached", "past_due", "approval_waiting")
 

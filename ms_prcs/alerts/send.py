@@ -21,12 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from conditions.approvals.inbox import Notice, notify
 from contracts.errors import InvalidInput, NotFound, RuleViolation
 from contracts.finops_models import SentAlert, UserContact
 from contracts.models import AppUser
 from ms_prcs.alerts.config import AlertSettings
 from ms_prcs.alerts.due import Alert, due_alerts
+from ms_prcs.approvals.inbox import Notice, notify
 
 
 @dataclass(frozen=True)

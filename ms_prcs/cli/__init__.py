@@ -68,27 +68,33 @@ def main(ctx: click.Context, db: str | None, user: str | None, json_output: bool
 
 def _register() -> None:
     """Command modules register themselves on import; keeping the list here makes the CLI's shape visible."""
-    from ms_prcs.cli import (  # noqa: F401  # noqa: F401  # noqa: F401
+    from ms_prcs.cli import (  # noqa: F401
         admin,
         alerts,
         approvals,
+        bu,
+        classification,
+        condition,
         contracts,
         demo,
+        event,
         feed,
+        gate,
         holds,
         load,
         milestones,
-        plan_templates,
+        optional,
         plans,
         projects,
         report,
+        role,
         run,
         runs,
         schedule,
         service,
         templates,
+        user,
         webhooks,
-        workflow,  # noqa: F401
         workqueue,
     )
 

@@ -1,9 +1,9 @@
-"""Approvals (DESIGN 11): ``approval rule|submit|unsubmit|approve|deny|unapprove|show|list``, ``milestone
-assign``, ``contract team add|remove|list`` and ``inbox``.
+"""Approvals (DESIGN 11): every verb of ``approval`` (``rule|submit|unsubmit|approve|deny|unapprove|show|
+list``) and ``inbox``; ``milestone assign`` and ``contract team ...`` are with their groups.
 
 An approval is a User Initiated condition with an approver rule, addressed like a condition: the milestone
 key and the condition's sequence number. Each command is parse, one service call in one transaction, print;
-the rules live in :mod:`conditions.approvals`, the follow-ups in :mod:`ms_prcs.workflow_hooks`.
+the rules live in :mod:`ms_prcs.approvals`, the follow-ups in :mod:`ms_prcs.approvals.hooks`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ from typing import Any
 
 import click
 
-from conditions.approvals import config, decide, inbox, rules, submit, view
-from conditions.approvals.states import ApprovalState
 from contracts.keys import ContractKey, MilestoneKey, get_contract, get_milestone
-from ms_prcs import approvals, workflow_hooks
+from ms_prcs.approvals import at_once, decide, hooks, inbox, submit, view
+from ms_prcs.approvals.config import approval as config
+from ms_prcs.approvals.states import ApprovalState
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
-from ms_prcs.cli.contracts import contract
-from ms_prcs.cli.milestones import milestone
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json
 from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, done, whole
 
@@ -226,7 +224,7 @@ def approval_approve(
     """Approve (Mark Complete as an eligible approver) and run the rule's follow-ups; when that completes
     what the milestone needs, a run completes the milestone at once (unless the rule says
     --no-complete-at-once)."""
-    outcome = approvals.approve(
+    outcome = at_once.approve(
         app.engine, app.settings, key, seq, app.who(), note, complete_contract=complete_contract, as_of=as_of
     )
     notes = list(outcome.notes)
@@ -250,7 +248,7 @@ def approval_approve(
 def approval_deny(app: AppContext, key: MilestoneKey, seq: int, note: str) -> None:
     """Deny (Not Approved, with the note); the condition stays Ready and can be resubmitted."""
     with app.session() as session:
-        notes = workflow_hooks.deny(session, key, seq, app.who(), note)
+        notes = hooks.deny(session, key, seq, app.who(), note)
     _echo_notes(app, notes)
     done(
         app,
@@ -374,74 +372,7 @@ def approval_list(
     emit(app, [v.to_json() for v in chosen], rows)
 
 
-# --- assignment, contract teams, the inbox --------------------------------------------------------
-
-
-@milestone.command("assign")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("user_id", metavar="USER")
-@json_option
-@pass_app
-def milestone_assign(app: AppContext, key: MilestoneKey, user_id: str) -> None:
-    """Assign a milestone to a person (Milestone Assignment): it is in their inbox, and they are told of its
-    submissions."""
-    with app.session() as session:
-        inbox.assign(session, key, user_id, app.who())
-    done(app, f"milestone {key} assigned to {user_id} (notified)", milestone=str(key), user=user_id)
-
-
-@contract.group("team")
-def contract_team() -> None:
-    """The contract team: who may edit the contract, and the team roles approver rules name."""
-
-
-@contract_team.command("add")
-@click.argument("key", type=CONTRACT_KEY)
-@click.argument("user_id", metavar="USER")
-@click.argument("team_role", metavar="ROLE")
-@json_option
-@pass_app
-def contract_team_add(app: AppContext, key: ContractKey, user_id: str, team_role: str) -> None:
-    """Put USER on the contract's team with team role ROLE (e.g. "Project Manager")."""
-    with app.session() as session:
-        rules.add_team_member(session, key, user_id, team_role, app.user)
-    done(
-        app,
-        f"{user_id} is on the team of contract {key} as {team_role}",
-        contract=str(key),
-        user=user_id,
-        role=team_role,
-    )
-
-
-@contract_team.command("remove")
-@click.argument("key", type=CONTRACT_KEY)
-@click.argument("user_id", metavar="USER")
-@click.argument("team_role", metavar="ROLE")
-@json_option
-@pass_app
-def contract_team_remove(app: AppContext, key: ContractKey, user_id: str, team_role: str) -> None:
-    """Take USER's team role ROLE off the contract's team."""
-    with app.session() as session:
-        rules.remove_team_member(session, key, user_id, team_role, app.user)
-    done(
-        app,
-        f"{user_id} ({team_role}) removed from the team of contract {key}",
-        contract=str(key),
-        user=user_id,
-        role=team_role,
-    )
-
-
-@contract_team.command("list")
-@click.argument("key", type=CONTRACT_KEY)
-@json_option
-@pass_app
-def contract_team_list(app: AppContext, key: ContractKey) -> None:
-    """The contract's team: user and team role."""
-    with app.session() as session:
-        members = rules.team(session, get_contract(session, key).id)
-    emit(app, [{"user": u, "role": r} for u, r in members])
+# --- the inbox -------------------------------------------------------------------------------------
 
 
 @main.command("inbox")

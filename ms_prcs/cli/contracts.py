@@ -1,130 +1,23 @@
-"""Reference data and contracts: ``bu``, ``role``, ``user``, ``classification`` and ``contract`` commands."""
+"""Contracts: every verb of ``contract``: ``add|show|list|status``, ``line add|amount``, ``attr set`` and
+``team add|remove|list``; a change goes through the approval layer's entry point (:mod:`ms_prcs.approvals.hooks`).
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import click
 
 from contracts import admin
-from contracts.errors import InvalidInput
-from contracts.keys import ContractKey
+from contracts.keys import ContractKey, get_contract
 from contracts.status import ContractStatus
-from contracts.workflow import gates as workflow_gates
 from ms_prcs import views
+from ms_prcs.approvals import gates, hooks, rules
+from ms_prcs.approvals.hooks import change_attribute, change_contract_status
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table
-from ms_prcs.cli.params import CONTRACT_KEY, done, whole
-from ms_prcs.workflow_hooks import change_attribute, change_contract_status
-
-
-def parse_amount(text: str, what: str = "--amount") -> Decimal:
-    try:
-        amount = Decimal(text.strip())
-    except InvalidOperation as exc:
-        raise InvalidInput(f"{what} {text!r} is not a number (e.g. 12000.00)") from exc
-    if not amount.is_finite():
-        raise InvalidInput(f"{what} {text!r} is not a number (e.g. 12000.00)")
-    return amount
-
-
-def parse_assignments(values: tuple[str, ...], what: str) -> dict[str, str]:
-    """``NAME=VALUE`` options (``--attr region=EMEA``) into a dict; the value may itself contain ``=``."""
-    result: dict[str, str] = {}
-    for value in values:
-        name, sep, rest = value.partition("=")
-        if not sep or not name.strip():
-            raise InvalidInput(f"{what} {value!r} is not of the form NAME=VALUE")
-        result[name.strip()] = rest
-    return result
-
-
-# --- business units, roles, users, classifications ---------------------------------------------------
-
-
-@main.group()
-def bu() -> None:
-    """Business units: the scope of contracts, runs and security."""
-
-
-@bu.command("add")
-@click.argument("business_unit")
-@click.option("--descr", default="", help="Description.")
-@click.option("--currency", default="USD", show_default=True, help="Default currency of its contracts.")
-@json_option
-@pass_app
-def bu_add(app: AppContext, business_unit: str, descr: str, currency: str) -> None:
-    """Add a business unit (e.g. US001)."""
-    with app.session() as session:
-        row = admin.add_business_unit(session, business_unit, descr, currency.upper())
-    done(app, f"business unit {row.business_unit} added", business_unit=row.business_unit)
-
-
-@main.group()
-def role() -> None:
-    """Roles: held by users, named by milestone classifications."""
-
-
-@role.command("add")
-@click.argument("role_name")
-@click.option("--descr", default="", help="Description.")
-@json_option
-@pass_app
-def role_add(app: AppContext, role_name: str, descr: str) -> None:
-    """Add a role."""
-    with app.session() as session:
-        admin.add_role(session, role_name, descr)
-    done(app, f"role {role_name} added", role=role_name)
-
-
-@main.group()
-def user() -> None:
-    """Users: the identities named by --user, with their roles."""
-
-
-@user.command("add")
-@click.argument("user_id")
-@click.option("--name", default="", help="Full name.")
-@click.option("--role", "roles", multiple=True, help="A role the user holds (repeatable).")
-@json_option
-@pass_app
-def user_add(app: AppContext, user_id: str, name: str, roles: tuple[str, ...]) -> None:
-    """Add a user, with the roles it holds."""
-    with app.session() as session:
-        admin.add_user(session, user_id, name, roles)
-    done(
-        app,
-        f"user {user_id} added" + (f" with roles {', '.join(roles)}" if roles else ""),
-        user=user_id,
-        roles=list(roles),
-    )
-
-
-@main.group()
-def classification() -> None:
-    """Milestone classifications: only holders of one of their roles may change a classified milestone."""
-
-
-@classification.command("add")
-@click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, help="A role allowed (repeatable).")
-@click.option("--descr", default="", help="Description.")
-@json_option
-@pass_app
-def classification_add(app: AppContext, name: str, roles: tuple[str, ...], descr: str) -> None:
-    """Add a classification: the set of roles that may change its milestones or mark their conditions."""
-    with app.session() as session:
-        admin.add_classification(session, name, roles, descr)
-    done(
-        app,
-        f"classification {name} added for roles {', '.join(roles)}",
-        classification=name,
-        roles=list(roles),
-    )
-
-
-# --- contracts ------------------------------------------------------------------------------------
+from ms_prcs.cli.params import CONTRACT_KEY, done, parse_amount, parse_assignments, whole
 
 
 @main.group()
@@ -198,7 +91,7 @@ def contract_list(
     """List contracts with their line count, amount and milestone count (and stage gate, when they have gates)."""
     with app.session() as session:
         rows = views.list_contracts(session, business_unit)
-        gated = workflow_gates.annotate_contracts(session, rows, gate, gate_status)
+        gated = gates.annotate_contracts(session, rows, gate, gate_status)
     rows = gated if gate or gate_status or any(r["gate"] for r in gated) else rows
     emit(app, rows)
 
@@ -265,3 +158,75 @@ def contract_attr_set(app: AppContext, key: ContractKey, name: str, value: str) 
         value=value,
         notes=notes,
     )
+
+
+@contract_line.command("amount")
+@click.argument("key", metavar="BU/CONTRACT", type=CONTRACT_KEY)
+@click.argument("line_num", metavar="LINE", type=whole(1))
+@click.argument("amount")
+@json_option
+@pass_app
+def contract_line_amount(app: AppContext, key: ContractKey, line_num: int, amount: str) -> None:
+    """Change a line's amount: "amount" unset actions revert approvals, amount triggers re-evaluate."""
+    value: Decimal = parse_amount(amount, "AMOUNT")
+    with app.session() as session:
+        notes = hooks.change_line_amount(session, key, line_num, value, app.who())
+    if app.json_output:
+        done(app, "", contract=str(key), line=line_num, amount=value, notes=notes)
+        return
+    for note in notes:
+        click.echo(note)
+
+
+@contract.group("team")
+def contract_team() -> None:
+    """The contract team: who may edit the contract, and the team roles approver rules name."""
+
+
+@contract_team.command("add")
+@click.argument("key", type=CONTRACT_KEY)
+@click.argument("user_id", metavar="USER")
+@click.argument("team_role", metavar="ROLE")
+@json_option
+@pass_app
+def contract_team_add(app: AppContext, key: ContractKey, user_id: str, team_role: str) -> None:
+    """Put USER on the contract's team with team role ROLE (e.g. "Project Manager")."""
+    with app.session() as session:
+        rules.add_team_member(session, key, user_id, team_role, app.user)
+    done(
+        app,
+        f"{user_id} is on the team of contract {key} as {team_role}",
+        contract=str(key),
+        user=user_id,
+        role=team_role,
+    )
+
+
+@contract_team.command("remove")
+@click.argument("key", type=CONTRACT_KEY)
+@click.argument("user_id", metavar="USER")
+@click.argument("team_role", metavar="ROLE")
+@json_option
+@pass_app
+def contract_team_remove(app: AppContext, key: ContractKey, user_id: str, team_role: str) -> None:
+    """Take USER's team role ROLE off the contract's team."""
+    with app.session() as session:
+        rules.remove_team_member(session, key, user_id, team_role, app.user)
+    done(
+        app,
+        f"{user_id} ({team_role}) removed from the team of contract {key}",
+        contract=str(key),
+        user=user_id,
+        role=team_role,
+    )
+
+
+@contract_team.command("list")
+@click.argument("key", type=CONTRACT_KEY)
+@json_option
+@pass_app
+def contract_team_list(app: AppContext, key: ContractKey) -> None:
+    """The contract's team: user and team role."""
+    with app.session() as session:
+        members = rules.team(session, get_contract(session, key).id)
+    emit(app, [{"user": u, "role": r} for u, r in members])

@@ -1,41 +1,33 @@
-"""Contract milestones and their conditions: ``milestone ...`` and ``condition ...`` commands.
+"""Contract milestones: every verb of ``milestone``: ``add|list|show|ready|pending|cancel``, ``assign``, and
+the structure verbs ``workflow|step|block``.
 
 Each command is parse, one service call in one transaction, print. The rules (status machine, edit checks,
-references, classification) live in ``contracts`` and ``conditions``; this module only words the result.
+references, classification) live in ``contracts`` and ``conditions``, the approval layer's in
+:mod:`ms_prcs.approvals` (reached through its entry point, :mod:`ms_prcs.approvals.hooks`); this module only
+words the result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from contracts import milestones as services
 from contracts.keys import ContractKey, MilestoneKey
-from contracts.specs import ConditionSpec
-from contracts.status import ConditionType, MilestoneSource, MilestoneStatus, RequiredConditions
-from contracts.workflow import gates as workflow_gates
+from contracts.status import MilestoneStatus, RequiredConditions
 from ms_prcs import views
+from ms_prcs.approvals import gates, hooks, inbox
+from ms_prcs.approvals.config.structure import WorkflowSpec, parse_statuses, set_milestone_workflow
+from ms_prcs.approvals.hooks import make_milestone_ready
+from ms_prcs.approvals.steps import describe
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json
-from ms_prcs.cli.params import CONTRACT_KEY, DATE, DAYS_LAG, MILESTONE_KEY, done, plural, whole
-from ms_prcs.workflow_hooks import make_milestone_ready
+from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, done, plural, whole
+from ms_prcs.cli.structure import describe_workflow, structure_options, workflow_data, workflow_spec
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-CONDITION_TYPES: dict[str, ConditionType] = {
-    "date": ConditionType.DATE,
-    "sql": ConditionType.SQL,
-    "user": ConditionType.USER,
-    "milestone": ConditionType.MILESTONE,
-}
-SOURCES: dict[str, MilestoneSource] = {
-    "contracts": MilestoneSource.CONTRACTS,
-    "projects": MilestoneSource.PROJECTS,
-}
 MILESTONE_STATUSES: dict[str, MilestoneStatus] = {s.value.lower(): s for s in MilestoneStatus}
 
 
@@ -72,7 +64,7 @@ def milestone_add(
 ) -> None:
     """Add the next MILESTONE_ID milestone to a contract, Pending. Prints its key (…/MS_ID/NUM)."""
     with app.session() as session:
-        row = services.add_milestone(
+        row = hooks.add_milestone(
             session,
             contract_key,
             milestone_id,
@@ -114,7 +106,7 @@ def milestone_list(
             business_unit=business_unit,
             status=MILESTONE_STATUSES[status.lower()] if status else None,
         )
-        rows = workflow_gates.annotate_milestones(session, rows, gate, gate_status)
+        rows = gates.annotate_milestones(session, rows, gate, gate_status)
     extra = ("step", "gate", "gate_status") if any(r["gate"] or r["step"] != "-" for r in rows) else ()
     emit(app, rows, [{c: r[c] for c in (*views.MILESTONE_COLUMNS, *extra)} for r in rows])
 
@@ -196,162 +188,59 @@ def milestone_cancel(app: AppContext, key: MilestoneKey) -> None:
     done(app, f"milestone {key} is Cancelled", milestone=str(key), status=MilestoneStatus.CANCELLED)
 
 
-# --- conditions -----------------------------------------------------------------------------------
-
-
-@main.group()
-def condition() -> None:
-    """Milestone conditions: add, update, delete (milestone Pending); complete, undo (Mark Complete)."""
-
-
-def condition_options(f: F) -> F:
-    """The fields of a condition, shared by ``condition add`` and ``condition update``."""
-    options = [
-        click.option(
-            "--type",
-            "condition_type",
-            required=True,
-            type=click.Choice(list(CONDITION_TYPES), case_sensitive=False),
-            help="Condition type: date, sql, user (User Initiated) or milestone.",
-        ),
-        click.option("--date", "condition_date", type=DATE, help="Date: met on or after this date."),
-        click.option(
-            "--sql", "sql_text", help="SQL: a SELECT (or bare WHERE clause) that returns a row when met."
-        ),
-        click.option("--ref", type=MILESTONE_KEY, help="Milestone (Contracts): the milestone to wait for."),
-        click.option(
-            "--source",
-            type=click.Choice(list(SOURCES), case_sensitive=False),
-            help="Milestone: contracts (default) or projects (implied by --project/--activity).",
-        ),
-        click.option(
-            "--days-lag", type=DAYS_LAG, default=0, show_default=True, help="Milestone: days to wait after."
-        ),
-        click.option("--project", "project_id", help="Milestone (Projects): project id."),
-        click.option("--activity", "activity_id", help="Milestone (Projects): activity id."),
-        click.option("--activity-status", help="Milestone (Projects): the activity status to wait for."),
-        click.option("--descr", default="", help="Description."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
-def make_spec(
-    condition_type: str,
-    condition_date: dt.date | None,
-    sql_text: str | None,
-    ref: MilestoneKey | None,
-    source: str | None,
-    days_lag: int,
-    project_id: str | None,
-    activity_id: str | None,
-    activity_status: str | None,
-    descr: str,
-) -> ConditionSpec:
-    """A ConditionSpec from the options; the services check that the fields fit the type."""
-    project_given = any((project_id, activity_id, activity_status))
-    chosen = SOURCES[source.lower()] if source else (MilestoneSource.PROJECTS if project_given else None)
-    return ConditionSpec(
-        condition_type=CONDITION_TYPES[condition_type.lower()],
-        descr=descr,
-        condition_date=condition_date,
-        sql_text=sql_text,
-        source=chosen,
-        ref=ref,
-        days_lag=days_lag,
-        project_id=project_id,
-        activity_id=activity_id,
-        activity_status=activity_status,
-    )
-
-
-@condition.command("add")
+@milestone.command("assign")
 @click.argument("key", type=MILESTONE_KEY)
-@condition_options
+@click.argument("user_id", metavar="USER")
 @json_option
 @pass_app
-def condition_add(app: AppContext, /, key: MilestoneKey, **fields: Any) -> None:
-    """Add a condition to a Pending milestone; it starts Ready. Prints its sequence number."""
-    spec = make_spec(**fields)
+def milestone_assign(app: AppContext, key: MilestoneKey, user_id: str) -> None:
+    """Assign a milestone to a person (Milestone Assignment): it is in their inbox, and they are told of its
+    submissions."""
     with app.session() as session:
-        row = services.add_condition(session, key, spec, app.who())
-        seq, target = row.condition_seq, views.condition_target(row, str(spec.ref) if spec.ref else None)
-    done(
-        app,
-        f"condition {seq} added to milestone {key} ({spec.condition_type}: {target})",
-        milestone=str(key),
-        seq=seq,
-        type=spec.condition_type,
-    )
+        inbox.assign(session, key, user_id, app.who())
+    done(app, f"milestone {key} assigned to {user_id} (notified)", milestone=str(key), user=user_id)
 
 
-@condition.command("update")
+@milestone.command("workflow")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
-@condition_options
+@structure_options
 @json_option
 @pass_app
-def condition_update(app: AppContext, /, key: MilestoneKey, seq: int, **fields: Any) -> None:
-    """Replace all fields of condition SEQ (options not given are cleared); it is reset to Ready."""
-    spec = make_spec(**fields)
+def milestone_workflow(app: AppContext, /, key: MilestoneKey, **kw: Any) -> None:
+    """Set a milestone's step, stage gate, deadlines, unset actions and the contract statuses it blocks."""
     with app.session() as session:
-        services.update_condition(session, key, seq, spec, app.who())
-    done(
-        app,
-        f"condition {seq} of milestone {key} updated (Ready)",
-        milestone=str(key),
-        seq=seq,
-        type=spec.condition_type,
-    )
+        row = set_milestone_workflow(session, key, workflow_spec(kw), app.who())
+        data = workflow_data(row)
+    done(app, f"milestone {key}: {describe_workflow(data) or 'no structure'}", milestone=str(key), **data)
 
 
-@condition.command("delete")
+@milestone.command("step")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@click.argument("step", type=whole(0))
+@click.argument("sub_step", type=whole(0), required=False)
+@click.option("--any-time/--in-order", "any_time", default=None, help="May complete before earlier steps.")
 @json_option
 @pass_app
-def condition_delete(app: AppContext, key: MilestoneKey, seq: int) -> None:
-    """Delete condition SEQ of a Pending milestone, whatever its status."""
+def milestone_step(
+    app: AppContext, key: MilestoneKey, step: int, sub_step: int | None, any_time: bool | None
+) -> None:
+    """Put a milestone in STEP (and SUB_STEP): later steps wait for earlier ones; same step = any order."""
+    spec = WorkflowSpec(step=step, sub_step=sub_step if sub_step is not None else 0, any_time=any_time)
     with app.session() as session:
-        services.delete_condition(session, key, seq, app.who())
-    done(app, f"condition {seq} of milestone {key} deleted", milestone=str(key), seq=seq)
+        row = set_milestone_workflow(session, key, spec, app.who())
+        text = describe(row.step, row.sub_step)
+    done(app, f"milestone {key} is in step {text}", milestone=str(key), step=row.step, sub_step=row.sub_step)
 
 
-@condition.command("complete")
+@milestone.command("block")
 @click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@click.option("--status", "statuses", multiple=True, required=True, metavar="Active,Closed|none")
 @json_option
 @pass_app
-def condition_complete(app: AppContext, key: MilestoneKey, seq: int) -> None:
-    """Mark Complete: a User Initiated condition of a Ready milestone is met."""
+def milestone_block(app: AppContext, key: MilestoneKey, statuses: tuple[str, ...]) -> None:
+    """Block contract statuses (e.g. Active,Closed) until this milestone is Completed; ``none`` unblocks."""
+    blocks = parse_statuses(statuses)
     with app.session() as session:
-        row = services.mark_complete(session, key, seq, app.who())
-        by, on = row.completed_by, row.completed_on
-    done(
-        app,
-        f"condition {seq} of milestone {key} marked complete by {by}",
-        milestone=str(key),
-        seq=seq,
-        status=row.condition_status,
-        completed_by=by,
-        completed_on=on,
-    )
-
-
-@condition.command("undo")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
-@json_option
-@pass_app
-def condition_undo(app: AppContext, key: MilestoneKey, seq: int) -> None:
-    """Undo Mark Complete of a User Initiated condition, until the milestone is Completed."""
-    with app.session() as session:
-        row = services.undo_mark_complete(session, key, seq, app.who())
-    done(
-        app,
-        f"Mark Complete of condition {seq} of milestone {key} undone (Ready)",
-        milestone=str(key),
-        seq=seq,
-        status=row.condition_status,
-    )
+        set_milestone_workflow(session, key, WorkflowSpec(blocks=blocks), app.who())
+    text = ", ".join(blocks) if blocks else "no status"
+    done(app, f"milestone {key} blocks {text} until it is Completed", milestone=str(key), blocks=list(blocks))

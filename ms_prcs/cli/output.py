@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import click
 
 from ms_prcs.cli.context import AppContext
+from ms_prcs.reports.plain import jsonable, text_table
 
 
 def to_jsonable(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(v) for v in value]
-    return value
+    """Plain Python for JSON, as the reports convert it (:func:`ms_prcs.reports.plain.jsonable`)."""
+    return jsonable(value)
 
 
 def print_json(data: Any) -> None:
@@ -36,12 +25,7 @@ def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | Non
     if not rows:
         return "(none)"
     cols = list(columns or rows[0].keys())
-    cells = [[_cell(r.get(c)) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()
-    rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return "\n".join([line, rule, *body])
+    return text_table(cols, [[_cell(r.get(c)) for c in cols] for r in rows])
 
 
 def _cell(value: Any) -> str:

@@ -7,6 +7,7 @@ A malformed key or date is bad input, not a refusal: the types raise :class:`con
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
@@ -97,3 +98,24 @@ def done(app: AppContext, message: str, **data: Any) -> None:
 def plural(count: int, noun: str) -> str:
     """``1 condition``, ``3 conditions``: messages read as sentences."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def parse_amount(text: str, what: str = "--amount") -> Decimal:
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation as exc:
+        raise InvalidInput(f"{what} {text!r} is not a number (e.g. 12000.00)") from exc
+    if not amount.is_finite():
+        raise InvalidInput(f"{what} {text!r} is not a number (e.g. 12000.00)")
+    return amount
+
+
+def parse_assignments(values: tuple[str, ...], what: str) -> dict[str, str]:
+    """``NAME=VALUE`` options (``--attr region=EMEA``) into a dict; the value may itself contain ``=``."""
+    result: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"{what} {value!r} is not of the form NAME=VALUE")
+        result[name.strip()] = rest
+    return result

@@ -6,7 +6,6 @@ figures, their definitions and the rendering live in :mod:`ms_prcs.reports`.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,6 +18,8 @@ from ms_prcs.cli.params import DATE, whole
 from ms_prcs.reports.formats import FORMATS
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from ms_prcs.reports import Report, ReportScope
 
 # The report modules (pandas, matplotlib) are imported inside the commands: every other command starts
@@ -88,25 +89,14 @@ def report() -> None:
     help="How many bottlenecks (longest-waiting Ready milestones) to list.",
 )
 @pass_app
-def activity(
-    app: AppContext,
-    top: int,
-    business_units: tuple[str, ...],
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    as_of: dt.date | None,
-    fmt: str | None,
-    output: Path | None,
-) -> None:
+def activity(app: AppContext, /, top: int, **options: Any) -> None:
     """Milestones per milestone id by status, Past Due counts, and the bottlenecks.
 
     Past Due: not Completed or Cancelled, with an estimated completion date before the as-of date.
     """
     from ms_prcs.reports import activity_report
 
-    with app.session() as session:
-        result = activity_report(session, _scope(app, business_units, date_from, date_to, as_of), top)
-    _emit(app, result, fmt, output)
+    _run(app, options, lambda session, scope: activity_report(session, scope, top))
 
 
 @report.command("impact")
@@ -121,36 +111,17 @@ def activity(
     "on); own-milestone: on each event's own milestone.",
 )
 @pass_app
-def impact(
-    app: AppContext,
-    by: str,
-    business_units: tuple[str, ...],
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    as_of: dt.date | None,
-    fmt: str | None,
-    output: Path | None,
-) -> None:
+def impact(app: AppContext, /, by: str, **options: Any) -> None:
     """Billing and revenue amounts waiting on milestones not yet approved, with totals per business unit."""
     from ms_prcs.reports import impact_report
 
-    with app.session() as session:
-        result = impact_report(session, _scope(app, business_units, date_from, date_to, as_of), by)
-    _emit(app, result, fmt, output)
+    _run(app, options, lambda session, scope: impact_report(session, scope, by))
 
 
 @report.command("cycle-time")
 @report_options
 @pass_app
-def cycle_time(
-    app: AppContext,
-    business_units: tuple[str, ...],
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    as_of: dt.date | None,
-    fmt: str | None,
-    output: Path | None,
-) -> None:
+def cycle_time(app: AppContext, /, **options: Any) -> None:
     """Days spent in each status per milestone id: count, mean, median and 90th percentile.
 
     Stays of one milestone in a status are added up first; a milestone still in a status counts up to the
@@ -158,26 +129,22 @@ def cycle_time(
     """
     from ms_prcs.reports import cycle_time_report
 
-    with app.session() as session:
-        result = cycle_time_report(session, _scope(app, business_units, date_from, date_to, as_of))
-    _emit(app, result, fmt, output)
+    _run(app, options, cycle_time_report)
 
 
-def _scope(
-    app: AppContext,
-    business_units: tuple[str, ...],
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    as_of: dt.date | None,
-) -> ReportScope:
+def _run(app: AppContext, options: dict[str, Any], build: Callable[[Session, ReportScope], Report]) -> None:
+    """One report command: the scope from :func:`report_options`, one read-only transaction, the output."""
     from ms_prcs.reports import ReportScope
 
-    return ReportScope(
-        as_of=as_of or app.settings.today(),
-        business_units=tuple(dict.fromkeys(bu.strip().upper() for bu in business_units)),
-        date_from=date_from,
-        date_to=date_to,
+    scope = ReportScope.asked(
+        as_of=options["as_of"] or app.settings.today(),
+        business_units=options["business_units"],
+        date_from=options["date_from"],
+        date_to=options["date_to"],
     )
+    with app.session() as session:
+        result = build(session, scope)
+    _emit(app, result, options["fmt"], options["output"])
 
 
 def _emit(app: AppContext, result: Report, fmt: str | None, output: Path | None) -> None:

@@ -1,4 +1,4 @@
-"""The service's commands: ``serve``, ``token create|list|revoke`` and ``user password``.
+"""The service's commands: ``serve`` and ``token create|list|revoke`` (``user password`` is with ``user``).
 
 Tokens and passwords are the service's credentials; the CLI sets them because it is the operator's tool at
 the database. The library behind them is :mod:`ms_prcs.service.credentials` (no web framework imported).
@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 
 import click
 
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
-from ms_prcs.cli.contracts import user
 from ms_prcs.cli.output import emit
 from ms_prcs.cli.params import done
 from ms_prcs.service import credentials, rights
@@ -115,18 +113,3 @@ def token_revoke(app: AppContext, token_id: int) -> None:
         row = credentials.revoke_token(session, token_id, who.at)
         revoked_at = row.revoked_at
     done(app, f"token {token_id} revoked", id=token_id, revoked_at=revoked_at)
-
-
-@user.command("password")
-@click.argument("user_id", metavar="USER")
-@click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from standard input (scripts).")
-@pass_app
-def user_password(app: AppContext, user_id: str, from_stdin: bool) -> None:
-    """Set USER's password for signing in to the service (asked twice, or one line from stdin)."""
-    if from_stdin or not sys.stdin.isatty():
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with app.session() as session:
-        credentials.set_password(session, user_id, password, app.who().at)
-    click.echo(f"password of user {user_id} set")

@@ -1,24 +1,36 @@
-"""Templates: ``template milestone add|list|show``.
+"""Templates: every verb of ``template``: ``milestone add|list|show|workflow`` and ``billing|revenue
+add|list|show`` (the two plan template groups are one factory over the plan type).
 
-The ``template`` group is importable (``from ms_prcs.cli.templates import template``) so that billing and
-revenue plan templates can add their own subgroups next to ``milestone``.
+Each command is parse, one service call in one transaction, print; the rules live in ``contracts.templates``,
+``billing_plans.templates`` and, for a template's structure, :mod:`ms_prcs.approvals.config.structure`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from billing_plans.templates import (
+    TemplateEventSpec,
+    add_plan_template,
+    get_plan_template,
+    list_plan_templates,
+    template_summary,
+)
 from contracts.errors import InvalidInput
 from contracts.keys import parse_date
 from contracts.specs import ConditionSpec
-from contracts.status import MilestoneSource, RequiredConditions
+from contracts.status import MilestoneSource, PlanType, RequiredConditions
 from contracts.templates import add_milestone_template
 from ms_prcs import views
+from ms_prcs.approvals.config.structure import AmountSource, TriggerJoin, set_template_workflow
 from ms_prcs.cli import main
+from ms_prcs.cli.condition import CONDITION_TYPES, SOURCES
 from ms_prcs.cli.context import AppContext, json_option, pass_app
-from ms_prcs.cli.milestones import CONDITION_TYPES, SOURCES
 from ms_prcs.cli.output import emit, emit_fields, format_table
-from ms_prcs.cli.params import done, plural
+from ms_prcs.cli.params import done, parse_amount, parse_assignments, plural
+from ms_prcs.cli.structure import describe_workflow, structure_options, workflow_data, workflow_spec
 
 CONDITION_KEYS = (
     "type",
@@ -170,3 +182,156 @@ def milestone_template_show(app: AppContext, milestone_id: str) -> None:
 
 
 __all__ = ["milestone_template", "parse_condition", "template"]
+
+
+@milestone_template.command("workflow")
+@click.argument("milestone_id")
+@structure_options
+@click.option("--optional/--required", "optional_flag", default=None, help="Optional: added by its triggers.")
+@click.option(
+    "--manual-roles", help="Roles that may add it by hand (comma-separated; '' = everyone who can edit)."
+)
+@click.option(
+    "--amount-source", type=click.Choice(["line", "billing", "revenue", "none"]), help="Amount trigger."
+)
+@click.option("--threshold", "thresholds", multiple=True, metavar="BU=AMOUNT", help="Threshold (BU or *).")
+@click.option(
+    "--attr", "attrs", multiple=True, metavar="NAME=VALUE", help="Attribute trigger pair (all must hold)."
+)
+@click.option("--no-attr", is_flag=True, help="Remove the attribute trigger.")
+@click.option(
+    "--join", "join", type=click.Choice(["AND", "OR"], case_sensitive=False), help="Amount AND/OR attributes."
+)
+@json_option
+@pass_app
+def template_workflow(
+    app: AppContext,
+    /,
+    milestone_id: str,
+    optional_flag: bool | None,
+    manual_roles: str | None,
+    amount_source: str | None,
+    thresholds: tuple[str, ...],
+    attrs: tuple[str, ...],
+    no_attr: bool,
+    join: str | None,
+    **kw: Any,
+) -> None:
+    """Set a milestone template's structure (copied to milestones added from it) and optional triggers."""
+    limits = {
+        bu: parse_amount(v, "--threshold") for bu, v in parse_assignments(thresholds, "--threshold").items()
+    }
+    if attrs and no_attr:
+        raise InvalidInput("--attr and --no-attr cannot be used together")
+    spec = workflow_spec(
+        kw,
+        optional=optional_flag,
+        manual_add_roles=tuple(r.strip() for r in manual_roles.split(","))
+        if manual_roles is not None
+        else None,
+        amount_source=AmountSource(amount_source) if amount_source and amount_source != "none" else None,
+        clear_amount_source=amount_source == "none",
+        thresholds=limits or None,
+        attribute_trigger=parse_assignments(attrs, "--attr") if attrs else ({} if no_attr else None),
+        trigger_join=TriggerJoin(join.upper()) if join else None,
+    )
+    with app.session() as session:
+        row = set_template_workflow(session, milestone_id, spec)
+        data = workflow_data(row) | {
+            "optional": row.optional,
+            "manual_roles": row.manual_add_roles,
+            "amount_source": row.amount_source,
+            "join": row.trigger_join,
+        }
+        mid = row.milestone_id
+    done(
+        app,
+        f"milestone template {mid}: {describe_workflow(data) or 'no structure'}",
+        milestone_id=mid,
+        **data,
+    )
+
+
+# --- billing and revenue plan templates ------------------------------------------------------------
+
+PLAN_LIST_COLUMNS = (
+    "template_id",
+    "descr",
+    "events_count",
+    "total_percentage",
+    "total_amount",
+    "ready_on_activation",
+)
+PLAN_EVENT_COLUMNS = ("event_num", "event_type", "milestone_id", "event_date", "share", "descr")
+
+
+def plan_template_group(plan_type: PlanType) -> click.Group:
+    kind = f"{plan_type.lower()} plan template"
+
+    @click.group(plan_type.lower(), help=f"{plan_type} plan templates: add, list, show.")
+    def group() -> None:
+        pass
+
+    @group.command("add", help=f"Add a {kind} TEMPLATE_ID with its events (numbered in the order given).")
+    @click.argument("template_id")
+    @click.option("--descr", default="", help="Description.")
+    @click.option(
+        "--ready-on-activation",
+        is_flag=True,
+        help="Plans made from it become Ready with their events when the contract is Active.",
+    )
+    @click.option(
+        "--event",
+        "events",
+        multiple=True,
+        required=True,
+        metavar="TARGET=SHARE",
+        help="An event (repeatable): MS001=40% (Milestone event on milestone template MS001, 40 % of the "
+        "line) or 2026-12-31=1500.00 (Date event, an amount).",
+    )
+    @json_option
+    @pass_app
+    def add(
+        app: AppContext, template_id: str, descr: str, ready_on_activation: bool, events: tuple[str, ...]
+    ) -> None:
+        specs = [TemplateEventSpec.parse(e) for e in events]
+        with app.session() as session:
+            row = add_plan_template(
+                session,
+                template_id,
+                plan_type,
+                descr=descr,
+                ready_on_activation=ready_on_activation,
+                events=specs,
+            )
+            summary = template_summary(row)
+        count = summary["events_count"]
+        done(app, f"{kind} {summary['template_id']} added with {count} event{'s' * (count != 1)}", **summary)
+
+    @group.command("list", help=f"List {kind}s.")
+    @json_option
+    @pass_app
+    def list_(app: AppContext) -> None:
+        with app.session() as session:
+            rows = [template_summary(t) for t in list_plan_templates(session, plan_type)]
+        emit(app, rows, [{c: r[c] for c in PLAN_LIST_COLUMNS} for r in rows])
+
+    @group.command("show", help=f"Show a {kind} and its events.")
+    @click.argument("template_id")
+    @json_option
+    @pass_app
+    def show(app: AppContext, template_id: str) -> None:
+        with app.session() as session:
+            summary = template_summary(get_plan_template(session, template_id, plan_type))
+        emit_fields(app, summary)
+        if not app.json_output:
+            click.echo("\nEvents:")
+            click.echo(format_table(summary["events"], PLAN_EVENT_COLUMNS))
+
+    return group
+
+
+billing_template = plan_template_group(PlanType.BILLING)
+revenue_template = plan_template_group(PlanType.REVENUE)
+template.add_command(billing_template)
+template.add_command(revenue_template)

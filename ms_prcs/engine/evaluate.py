@@ -8,20 +8,19 @@ them next (:mod:`ms_prcs.engine.sqlconds`).
 
 from __future__ import annotations
 
-from typing import cast
-
 import sqlalchemy as sa
 
 from conditions import registry
 from contracts.models import Milestone, MilestoneCondition
+from contracts.schema import table_of
 from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, MilestoneStatus
 from ms_prcs.engine import tables
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.tables import BLOCKED, BLOCKED_CONDITIONS, CANDIDATES, EVALUATED
 
-_m = cast(sa.Table, Milestone.__table__)
-_c = cast(sa.Table, MilestoneCondition.__table__)
+_m = table_of(Milestone)
+_c = table_of(MilestoneCondition)
 
 
 def processed_by_run(ctx: RunContext, m: sa.FromClause) -> sa.ColumnElement[bool]:
@@ -75,13 +74,16 @@ def evaluate_conditions(ctx: RunContext, lo: int, hi: int) -> None:
     )
 
 
-def keep_blocked(ctx: RunContext) -> None:
-    """Set the blocked conditions aside: EVALUATED is reused by the chain passes, the warnings come last."""
-    ctx.conn.execute(
-        BLOCKED_CONDITIONS.insert().from_select(
-            ["condition_pk", "milestone_pk"],
-            sa.select(EVALUATED.c.condition_pk, EVALUATED.c.milestone_pk).where(
-                EVALUATED.c.verdict == BLOCKED
-            ),
-        )
+def keep_blocked(ctx: RunContext) -> int:
+    """Set the blocked conditions aside: EVALUATED is reused by the chain passes, the warnings come last.
+    Returns how many there are (none: no warnings to look for)."""
+    return int(
+        ctx.conn.execute(
+            BLOCKED_CONDITIONS.insert().from_select(
+                ["condition_pk", "milestone_pk"],
+                sa.select(EVALUATED.c.condition_pk, EVALUATED.c.milestone_pk).where(
+                    EVALUATED.c.verdict == BLOCKED
+                ),
+            )
+        ).rowcount
     )

@@ -8,8 +8,6 @@ load, a date cleared while Pending, a direct insert), and the engine must neithe
 
 from __future__ import annotations
 
-from typing import cast
-
 import sqlalchemy as sa
 
 from conditions import milestone as milestone_condition
@@ -17,15 +15,16 @@ from conditions import registry
 from conditions.cycles import closed_walk, cyclic_components
 from contracts.models import Contract, Milestone, MilestoneCondition
 from contracts.required import satisfied_sql
+from contracts.schema import table_of
 from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import RunMessage, Severity
-from ms_prcs.engine.tables import BLOCKED_CONDITIONS
+from ms_prcs.engine.tables import BLOCKED_CONDITIONS, among
 
-_m = cast(sa.Table, Milestone.__table__)
-_c = cast(sa.Table, MilestoneCondition.__table__)
-_k = cast(sa.Table, Contract.__table__)
+_m = table_of(Milestone)
+_c = table_of(MilestoneCondition)
+_k = table_of(Contract)
 
 
 def _key(bu: str, contract: str, mid: str, num: int) -> str:
@@ -66,13 +65,14 @@ def blocked_warnings(ctx: RunContext) -> list[RunMessage]:
             ref.c.milestone_num.label("ref_num"),
         )
         .select_from(
-            BLOCKED_CONDITIONS.join(_c, _c.c.id == plain(BLOCKED_CONDITIONS.c.condition_pk))
-            .join(_m, _m.c.id == _c.c.milestone_pk)
+            _c.join(_m, _m.c.id == _c.c.milestone_pk)
             .join(_k, _k.c.id == _m.c.contract_pk)
             .outerjoin(ref, ref.c.id == _c.c.ref_milestone_pk)
             .outerjoin(ref_k, ref_k.c.id == ref.c.contract_pk)
         )
         .where(
+            # not a join from the scratch table (see among)
+            among(_c.c.id, sa.select(BLOCKED_CONDITIONS.c.condition_pk)),
             plain(_m.c.status) == MilestoneStatus.READY,
             ~can_complete,
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Protocol, cast
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -24,8 +24,10 @@ from billing_plans.holds import release_one_cycle
 from contracts.audit import audit_clock
 from contracts.errors import JobAlreadyRan
 from contracts.models import Milestone
+from contracts.schema import table_of
 from contracts.status import MilestoneStatus
-from ms_prcs.engine import complete, deadlines, evaluate, findings, runlock, runlog, tables
+from ms_prcs.approvals import deadlines
+from ms_prcs.engine import complete, evaluate, findings, runlock, runlog, tables
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import Outcome, RunControl, RunMessage, RunResult, Severity
 from ms_prcs.engine.runlog import Tally
@@ -190,7 +192,7 @@ def _final_pass(
                 ["milestone_pk"],
                 sa.select(Milestone.id).where(
                     Milestone.completed_by_run == ctx.marker,
-                    ctx.scope.predicate(cast(sa.Table, Milestone.__table__)),
+                    ctx.scope.predicate(table_of(Milestone)),
                 ),
             )
         )
@@ -288,7 +290,7 @@ def _chunk(
     evaluate.evaluate_conditions(ctx, lo, hi)
     sql.apply(ctx, found)
     messages = list(found.messages)
-    evaluate.keep_blocked(ctx)
+    blocked = evaluate.keep_blocked(ctx)
     complete.complete_conditions(ctx)
     done = complete.complete_milestones(ctx, tables.CANDIDATES, (lo, hi))
     passes = 1
@@ -299,7 +301,8 @@ def _chunk(
         done = complete.chain_pass(ctx)
         passes += 1 if done else 0  # a pass counts when it completed something
     tally.passes += passes
-    messages += findings.blocked_warnings(ctx)
+    if blocked:
+        messages += findings.blocked_warnings(ctx)
     if ctx.dry_run:
         tally.completed_keys += complete.completed_keys(ctx)
     elif ctx.process_instance is not None:
@@ -373,7 +376,7 @@ def _finish(ctx: RunContext) -> None:
 
 
 def _count_ready(conn: sa.Connection, scope: Scope) -> int:
-    m = cast(sa.Table, Milestone.__table__)
+    m = table_of(Milestone)
     return int(
         conn.scalar(sa.select(sa.func.count()).where(m.c.status == MilestoneStatus.READY, scope.predicate(m)))
         or 0

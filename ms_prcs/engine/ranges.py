@@ -28,13 +28,14 @@ import datetime as dt
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
 from contracts.errors import NotFound, RuleViolation
 from contracts.models import Milestone, ProcessMessage, ProcessRun
 from contracts.run_models import RunRange
+from contracts.schema import table_of
 from contracts.status import MilestoneStatus
 from ms_prcs.engine import runlog
 from ms_prcs.engine.context import RunContext
@@ -43,10 +44,10 @@ from ms_prcs.engine.runlock import Holder, this_host
 from ms_prcs.engine.runlog import Tally
 from ms_prcs.engine.scope import lock_chunk_shared
 
-_r = cast(sa.Table, RunRange.__table__)
-_m = cast(sa.Table, Milestone.__table__)
-_run = cast(sa.Table, ProcessRun.__table__)
-_message = cast(sa.Table, ProcessMessage.__table__)
+_r = table_of(RunRange)
+_m = table_of(Milestone)
+_run = table_of(ProcessRun)
+_message = table_of(ProcessMessage)
 
 OPEN, CLAIMED, DONE = "open", "claimed", "done"
 
@@ -289,7 +290,7 @@ def give_back(conn: sa.Connection, claim: Claim) -> None:
                 .where(_key(claim.process_instance, claim.range_no), _r.c.claims == claim.claims)
                 .values(state=OPEN)
             )
-    except Exception:  # noqa: BLE001 - the worker's own error is the one to raise
+    except Exception:  # best effort: the worker's own error is the one to raise
         pass
 
 

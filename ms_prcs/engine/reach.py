@@ -2,7 +2,7 @@
 and everything it waits on, or the milestone and everything its completion frees.
 
 A milestone waits on the Ready milestones its Ready Contracts milestone conditions reference, and on the
-Ready milestones of earlier steps of its contract (:func:`contracts.workflow.steps.earlier`, the rule the
+Ready milestones of earlier steps of its contract (:func:`ms_prcs.approvals.steps.earlier`, the rule the
 engine's step check uses); it frees the reverse. Each closure is walked level by level, one statement per
 level and direction, whatever the number of milestones in a level.
 
@@ -15,19 +15,19 @@ level and direction, whatever the number of milestones in a level.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import cast
 
 import sqlalchemy as sa
 
 from conditions import milestone as milestone_condition
 from contracts.models import Milestone, MilestoneCondition
+from contracts.schema import table_of
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
-from contracts.workflow.steps import earlier
-from contracts.workflow_models import MilestoneWorkflow
+from ms_prcs.approvals.models import MilestoneWorkflow
+from ms_prcs.approvals.steps import earlier
 
-_m = cast(sa.Table, Milestone.__table__)
-_c = cast(sa.Table, MilestoneCondition.__table__)
-_w = cast(sa.Table, MilestoneWorkflow.__table__)
+_m = table_of(Milestone)
+_c = table_of(MilestoneCondition)
+_w = table_of(MilestoneWorkflow)
 
 
 class Reach(StrEnum):

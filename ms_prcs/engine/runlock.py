@@ -27,20 +27,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import RunLocked
 from contracts.models import BusinessUnit, ProcessMessage, ProcessRun, RunLock
+from contracts.schema import table_of
 from ms_prcs.engine.control import Outcome, Severity
 
 log = logging.getLogger("ms_prcs.engine.runlock")
 
-_lock = cast(sa.Table, RunLock.__table__)
-_run = cast(sa.Table, ProcessRun.__table__)
-_message = cast(sa.Table, ProcessMessage.__table__)
+_lock = table_of(RunLock)
+_run = table_of(ProcessRun)
+_message = table_of(ProcessMessage)
 
 DEFAULT_HEARTBEAT_LIMIT_S = 600.0
 

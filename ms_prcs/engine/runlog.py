@@ -13,12 +13,13 @@ import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
 from contracts.errors import NotFound
 from contracts.models import ProcessMessage, ProcessRun
+from contracts.schema import table_of
 from ms_prcs.engine.control import (
     MESSAGES_KEPT,
     Outcome,
@@ -28,8 +29,8 @@ from ms_prcs.engine.control import (
     empty_counts,
 )
 
-_run = cast(sa.Table, ProcessRun.__table__)
-_message = cast(sa.Table, ProcessMessage.__table__)
+_run = table_of(ProcessRun)
+_message = table_of(ProcessMessage)
 
 
 @dataclass

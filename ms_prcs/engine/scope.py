@@ -9,17 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from dataclasses import dataclass
-from typing import cast
 
 import sqlalchemy as sa
 
 from contracts.errors import NotFound
 from contracts.models import BusinessUnit, Contract, Milestone, ProcessRun
+from contracts.schema import table_of
 from ms_prcs.engine.control import RunControl
 from ms_prcs.engine.reach import Reach, closure
 
-_contract = cast(sa.Table, Contract.__table__)
-_milestone = cast(sa.Table, Milestone.__table__)
+_contract = table_of(Contract)
+_milestone = table_of(Milestone)
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def lock_chunk(conn: sa.Connection, scope: Scope, process_instance: int | None, 
     held for the whole chunk and stall the run's heartbeat thread; the chunk's counts refresh it at its end.
     """
     if conn.dialect.name != "postgresql":
-        run = cast(sa.Table, ProcessRun.__table__)
+        run = table_of(ProcessRun)
         conn.execute(
             run.update()
             .where(run.c.process_instance == (process_instance if process_instance is not None else -1))

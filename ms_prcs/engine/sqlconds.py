@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Self, cast
+from typing import Self
 
 import sqlalchemy as sa
 
@@ -36,6 +36,7 @@ from conditions.sql import Candidate, SqlConditionFailed, SqlReader
 from conditions.sql_rules import SqlRules, ValidatedSql, validate_sql
 from contracts.errors import SqlRuleError
 from contracts.models import Contract, Milestone, MilestoneCondition
+from contracts.schema import table_of
 from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, ConditionType
 from ms_prcs.engine.context import RunContext
@@ -44,9 +45,9 @@ from ms_prcs.engine.evaluate import processed_by_run
 from ms_prcs.engine.tables import EVALUATED, MET, PENDING
 from ms_prcs.settings import Settings
 
-_m = cast(sa.Table, Milestone.__table__)
-_c = cast(sa.Table, MilestoneCondition.__table__)
-_k = cast(sa.Table, Contract.__table__)
+_m = table_of(Milestone)
+_c = table_of(MilestoneCondition)
+_k = table_of(Contract)
 
 _SHOWN_SQL = 120
 

@@ -1,14 +1,14 @@
-"""Approval sections (``conditions.approvals``): rule templates, rules, assignments, contract teams, and the
+"""Approval sections (``ms_prcs.approvals``): rule templates, rules, assignments, contract teams, and the
 approvals the loaded file calls for, submitted after every file."""
 
 from __future__ import annotations
 
-from conditions.approvals import config as approval_config
-from conditions.approvals import inbox as approval_inbox
-from conditions.approvals import rules as approval_rules
-from conditions.approvals import submit as approval_submit
-from conditions.approvals.view import every_milestone
 from contracts.keys import ContractKey, MilestoneKey
+from ms_prcs.approvals import inbox as approval_inbox
+from ms_prcs.approvals import rules as approval_rules
+from ms_prcs.approvals import submit as approval_submit
+from ms_prcs.approvals.config import approval as approval_config
+from ms_prcs.approvals.view import every_milestone
 from ms_prcs.load.context import LoadContext, at
 from ms_prcs.load.schema import (
     ApprovalRuleEntry,

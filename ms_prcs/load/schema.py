@@ -39,7 +39,7 @@ from contracts.status import (
     PlanType,
     RequiredConditions,
 )
-from contracts.workflow_models import MilestoneWorkflow, StageGate
+from ms_prcs.approvals.models import MilestoneWorkflow, StageGate
 from ms_prcs.inputs import (
     CONTRACT_KEY,
     CURRENCY,

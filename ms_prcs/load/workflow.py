@@ -1,4 +1,4 @@
-"""Structure sections (``contracts.workflow``): steps, gates, deadlines, unset actions, blocking, optional
+"""Structure sections (``ms_prcs.approvals``): steps, gates, deadlines, unset actions, blocking, optional
 triggers, and the optional milestones a file asks to evaluate."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import TypeVar
 
 from contracts.errors import LoadError
 from contracts.keys import ContractKey, MilestoneKey
-from contracts.workflow import config as workflow_config
-from ms_prcs import workflow_hooks
+from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals.config import structure as workflow_config
 from ms_prcs.load.context import LoadContext, at
 from ms_prcs.load.schema import MilestoneWorkflowEntry, TemplateWorkflowEntry
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from contracts.schema import METADATA
+from ms_prcs.schema import METADATA
 
 config = context.config
 engine = config.attributes["engine"]

@@ -16,15 +16,23 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import Date, DateTime, String, bindparam
+from sqlalchemy import Date, DateTime
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from conditions.approvals.sql import contract_t, milestone_t, status_change_t
-from conditions.approvals.view import deadlines
 from contracts.status import MilestoneStatus
+from ms_prcs.approvals.sql import contract_t, milestone_t
+from ms_prcs.approvals.view import deadlines
 from ms_prcs.reports.queries import run_query
-from ms_prcs.reports.scope import SCOPE_BINDS, ChartSpec, ReportScope, ReportTable, check_scope, days_between
+from ms_prcs.reports.scope import (
+    SCOPE_BINDS,
+    ChartSpec,
+    ReportScope,
+    ReportTable,
+    check_scope,
+    days_between,
+    scope_filter,
+)
 
 STATUSES: tuple[MilestoneStatus, ...] = tuple(MilestoneStatus)
 """Count columns, in the order of the status machine (approval statuses will be columns of their own)."""
@@ -48,7 +56,6 @@ PAST_DUE_REASONS = ("past_due_estimated", "past_due_ready_by", "past_due_complet
 once): its estimated completion date, its ready-by deadline, its complete-by deadline."""
 BOTTLENECK_COLUMNS = ("milestone", "descr", "ready_since", "days_ready", "est_completion_date", "past_due")
 
-_BINDS = (*SCOPE_BINDS, bindparam("open_statuses", type_=String(), expanding=True))
 _COUNT_COLUMNS: dict[str, TypeEngine[Any]] = {"oldest_ready_since": DateTime()}
 _BOTTLENECK_COLUMNS: dict[str, TypeEngine[Any]] = {"ready_since": DateTime(), "est_completion_date": Date()}
 
@@ -90,19 +97,9 @@ def activity_report(session: Session, scope: ReportScope, top: int = 5) -> Activ
     """Counts by status and Past Due per milestone id, and the ``top`` longest-waiting Ready milestones."""
     check_scope(session, scope)
     params = scope.params() | {"ready": MilestoneStatus.READY.value}
-    counts = run_query(
-        session,
-        "activity_by_milestone",
-        params | {"as_of": scope.as_of, "open_statuses": [s.value for s in OPEN_STATUSES]},
-        binds=_BINDS,
-        columns=_COUNT_COLUMNS,
-    )
+    counts = run_query(session, "activity_by_milestone", params, binds=SCOPE_BINDS, columns=_COUNT_COLUMNS)
     waiting = run_query(
-        session,
-        "bottlenecks",
-        params | {"top": top},
-        binds=_BINDS,
-        columns=_BOTTLENECK_COLUMNS,
+        session, "bottlenecks", params | {"top": top}, binds=SCOPE_BINDS, columns=_BOTTLENECK_COLUMNS
     )
     late = past_due(session, scope)
     return ActivityReport(
@@ -114,28 +111,14 @@ def activity_report(session: Session, scope: ReportScope, top: int = 5) -> Activ
 
 def past_due(session: Session, scope: ReportScope) -> pd.DataFrame:
     """Per open milestone in scope: Past Due by the approval view's rule (ready-by and complete-by,
-    :func:`conditions.approvals.view.deadlines`, the statement the runs' warnings and ``approval list
+    :func:`ms_prcs.approvals.view.deadlines`, the statement the runs' warnings and ``approval list
     --past-due`` read) or by its estimated completion date, each reason apart. The bottlenecks and the
     Impact report read their ``past_due`` flag from here too, by ``milestone_pk``."""
     m, k = milestone_t, contract_t
     dl = deadlines(scope.as_of, lambda _m: sa.true(), late_only=False).subquery("ms_prcs_dl")
     day = sa.literal(scope.as_of, sa.Date)
     where: list[sa.ColumnElement[bool]] = [m.c.status.in_([s.value for s in OPEN_STATUSES])]
-    if scope.business_units:
-        where.append(k.c.business_unit.in_(scope.business_units))
-    if scope.windowed:
-        params = scope.params()
-        w = status_change_t.alias("ms_prcs_window")
-        where.append(
-            sa.exists(
-                sa.select(sa.literal(1)).where(
-                    w.c.object_type == params["object_type"],
-                    w.c.object_pk == m.c.id,
-                    w.c.changed_at >= params["window_start"],
-                    w.c.changed_at < params["window_end"],
-                )
-            )
-        )
+    where += scope_filter(scope.params(), k, m, "ms_prcs_window")
     rows = session.execute(
         sa.select(
             m.c.id,

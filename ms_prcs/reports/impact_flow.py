@@ -2,9 +2,9 @@
 
 A waiting event (its own milestone not yet approved, the event not done) is placed on the **earliest
 milestones of its contract's flow not yet approved**: the milestones ``F`` of the contract that are its own
-milestone or come before it in step order (:func:`contracts.workflow.steps.earlier`, the rule the engine's
+milestone or come before it in step order (:func:`ms_prcs.approvals.steps.earlier`, the rule the engine's
 step check uses), are open (Pending or Ready and not Approved in the approval view,
-:func:`conditions.approvals.view.approved_sql`; its own milestone counts even when Cancelled, so money that
+:func:`ms_prcs.approvals.view.approved_sql`; its own milestone counts even when Cancelled, so money that
 waits forever is still seen), and have no open milestone of the contract before them. Several open
 milestones of one step each carry the whole amount (each one's approval holds it back); as approvals
 happen the amount moves on to the next step. Unordered milestones (step 0) neither wait nor are waited for:
@@ -16,20 +16,22 @@ of ``sql/impact_by_milestone.sql``, the own-milestone view, so both feed the sam
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conditions.approvals.sql import contract_t, milestone_t, status_change_t, workflow_t
-from conditions.approvals.view import approved_sql
 from contracts.models import ContractLine, Plan, PlanEvent
-from contracts.workflow.steps import OPEN_STATUSES, earlier
+from contracts.schema import table_of
+from ms_prcs.approvals.sql import contract_t, milestone_t, workflow_t
+from ms_prcs.approvals.steps import OPEN_STATUSES, earlier
+from ms_prcs.approvals.view import approved_sql
+from ms_prcs.reports.scope import scope_filter
 
-_event = cast(sa.Table, PlanEvent.__table__)
-_plan = cast(sa.Table, Plan.__table__)
-_line = cast(sa.Table, ContractLine.__table__)
+_event = table_of(PlanEvent)
+_plan = table_of(Plan)
+_line = table_of(ContractLine)
 
 
 def _step(workflow: sa.FromClause) -> tuple[sa.ColumnElement[int], sa.ColumnElement[int]]:
@@ -80,20 +82,7 @@ def flow_rows(session: Session, params: dict[str, Any]) -> pd.DataFrame:
         sa.or_(m.c.id == own.c.id, sa.and_(_open(m), earlier(mw, own_step, own_sub))),
         _none_open_before(m, mw),
     ]
-    if params["business_units"]:
-        where.append(mc.c.business_unit.in_(params["business_units"]))
-    if params["windowed"]:
-        w = status_change_t.alias("ms_prcs_flow_window")
-        where.append(
-            sa.exists(
-                sa.select(sa.literal(1)).where(
-                    w.c.object_type == params["object_type"],
-                    w.c.object_pk == m.c.id,
-                    w.c.changed_at >= params["window_start"],
-                    w.c.changed_at < params["window_end"],
-                )
-            )
-        )
+    where += scope_filter(params, mc, m, "ms_prcs_flow_window")
     group = (mc.c.business_unit, mc.c.contract_num, m.c.id, m.c.milestone_id, m.c.milestone_num, m.c.status,
              m.c.est_completion_date, lc.c.currency)  # fmt: skip
     query = (

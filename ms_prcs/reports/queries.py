@@ -10,6 +10,7 @@ binding nothing.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -43,7 +44,12 @@ def sql_folder() -> Traversable:
 
 @cache
 def sql_text(name: str) -> str:
-    """The text of ``sql/<name>.sql``."""
+    """The text of ``sql/<name>.sql``, with the shared report scope (``sql/_report_scope.sql``) put in
+    where it says ``@report_scope(contract_alias, milestone_alias)``: the scope rule is written once."""
+    return _REPORT_SCOPE.sub(lambda m: _report_scope(m.group(1), m.group(2)), _read(name))
+
+
+def _read(name: str) -> str:
     resource = sql_folder().joinpath(f"{name}.sql")
     if not resource.is_file():
         raise FileNotFoundError(f"report query {name}.sql is not in the {SQL_PACKAGE!r} package")
@@ -54,6 +60,17 @@ def sql_text(name: str) -> str:
         # fewer than it is given, a confusing error far from the cause.
         raise ValueError(f"report query {name}.sql: a comment names {', '.join(sorted(in_comments))}")
     return sql
+
+
+_REPORT_SCOPE = re.compile(r"@report_scope\((\w+), *(\w+)\)")
+
+
+def _report_scope(contract: str, milestone: str) -> str:
+    """The scope filter over the given aliases of ``contract`` and ``milestone``, without its comments."""
+    fragment = "\n".join(
+        line for line in _read("_report_scope").splitlines() if not line.lstrip().startswith("--")
+    )
+    return "(" + string.Template(fragment).substitute(contract=contract, milestone=milestone) + ")"
 
 
 def comment_binds(sql: str) -> frozenset[str]:

@@ -8,11 +8,9 @@ the scheduler's threads) and embedded as a ``data:`` URI.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import io
 import json
-import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -23,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ms_prcs.reports.formats import FORMATS
+from ms_prcs.reports.plain import jsonable, text_table
 from ms_prcs.reports.scope import ChartSpec, Report, ReportTable
 
 
@@ -61,23 +60,14 @@ def render_table(report: Report) -> str:
 
 def _text_table(frame: pd.DataFrame) -> str:
     """Columns padded to their widest cell: numbers to the right, everything else to the left."""
-    if frame.empty:
-        return "(none)"
-    columns = [str(c) for c in frame.columns]
     rows = list(frame.itertuples(index=False))
     cells = [[_plain(v) for v in row] for row in rows]
     right = [
         any(_numeric(row[i]) for row in rows)
         and all(_numeric(row[i]) or not cell[i] for row, cell in zip(rows, cells, strict=True))
-        for i in range(len(columns))
+        for i in range(len(frame.columns))
     ]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-
-    def line(values: list[str]) -> str:
-        padded = (v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right, strict=True))
-        return "  ".join(padded).rstrip()
-
-    return "\n".join([line(columns), "  ".join("-" * w for w in widths), *(line(c) for c in cells)])
+    return text_table([str(c) for c in frame.columns], cells, right)
 
 
 def _plain(value: Any) -> str:
@@ -126,22 +116,8 @@ def _records(table: ReportTable) -> list[dict[str, Any]]:
 
 
 def _jsonable(value: Any) -> Any:
-    """Plain Python for JSON: Decimals as strings (exact money), dates in ISO form, missing values as None."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime().isoformat(sep=" ")
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
+    """A report's cell as plain Python (see :func:`~ms_prcs.reports.plain.jsonable`), datetimes with a space."""
+    return jsonable(value, datetime_sep=" ")
 
 
 # --- html -----------------------------------------------------------------------------------------------

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy import Date, DateTime, String, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from contracts.audit import ObjectType
 from contracts.errors import InvalidInput, NotFound
-from contracts.models import BusinessUnit
+from contracts.models import BusinessUnit, StatusChange
+from contracts.schema import table_of
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -49,6 +51,19 @@ class ReportScope:
             raise InvalidInput(
                 f"the report window is empty: --from {self.date_from} is after --to {self.date_to}"
             )
+
+    @classmethod
+    def asked(
+        cls,
+        as_of: dt.date,
+        business_units: Sequence[str] = (),
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> ReportScope:
+        """The scope as a person asks for it (``--bu us001``, ``?bu=US001&bu=us001``): business units
+        trimmed, upper-cased and each once, in the order given. The CLI and the service both build it so."""
+        units = tuple(dict.fromkeys(bu.strip().upper() for bu in business_units))
+        return cls(as_of=as_of, business_units=units, date_from=date_from, date_to=date_to)
 
     @property
     def clock(self) -> dt.datetime:
@@ -92,6 +107,30 @@ def check_scope(session: Session, scope: ReportScope) -> None:
     for business_unit in scope.business_units:
         if business_unit not in known:
             raise NotFound("business unit", business_unit)
+
+
+def scope_filter(
+    params: Mapping[str, Any], contract: sa.FromClause, milestone: sa.FromClause, window: str
+) -> list[sa.ColumnElement[bool]]:
+    """The report scope (``sql/_report_scope.sql``) for queries built in Python, over the given aliases of
+    ``contract`` and ``milestone``; ``params`` are :meth:`ReportScope.params`, ``window`` names the alias of
+    the status history the window looks at."""
+    where: list[sa.ColumnElement[bool]] = []
+    if not params["all_business_units"]:
+        where.append(contract.c.business_unit.in_(params["business_units"]))
+    if params["windowed"]:
+        w = table_of(StatusChange).alias(window)
+        where.append(
+            sa.exists(
+                sa.select(sa.literal(1)).where(
+                    w.c.object_type == params["object_type"],
+                    w.c.object_pk == milestone.c.id,
+                    w.c.changed_at >= params["window_start"],
+                    w.c.changed_at < params["window_end"],
+                )
+            )
+        )
+    return where
 
 
 SCOPE_BINDS: tuple[BindParameter[Any], ...] = (

@@ -138,7 +138,7 @@ def run(request_id: int, settings: Settings) -> int:
             }
         except MsPrcsError as exc:
             values = {"state": REFUSED, "error": str(exc)}
-        except Exception as exc:  # noqa: BLE001 - recorded for whoever watches the request, then re-raised
+        except Exception as exc:  # recorded for whoever watches the request, then re-raised
             values = {"state": FAILED, "error": f"{type(exc).__name__}: {exc}"}
             with transaction(engine) as session:
                 session.execute(

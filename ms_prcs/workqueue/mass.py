@@ -32,11 +32,19 @@ from contracts.keys import MilestoneKey, get_condition, get_milestone
 from contracts.models import Contract, Milestone, MilestoneCondition, StatusChange
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
-from contracts.workflow_models import ApprovalRule
-from ms_prcs.workflow_hooks import make_milestone_ready
+from ms_prcs.approvals.hooks import make_milestone_ready
+from ms_prcs.approvals.models import ApprovalRule
 from ms_prcs.workqueue.search import QueueFilter, matching_ids
 
 CHUNK = 500
+_CONDITION_KEY = (
+    Contract.business_unit,
+    Contract.contract_num,
+    Milestone.milestone_id,
+    Milestone.milestone_num,
+    MilestoneCondition.condition_seq,
+)
+"""The columns of a condition's key (``BU/CONTRACT/MS_ID/NUM#SEQ``), in its order."""
 CHANGED, REFUSED, UNCHANGED = "changed", "refused", "unchanged"
 
 
@@ -121,13 +129,7 @@ def conditions_of(
     """The Ready conditions of ``condition_type`` of the milestones the filter selects, in queue order."""
     ids = matching_ids(queue, as_of).subquery()
     rows = session.execute(
-        sa.select(
-            Contract.business_unit,
-            Contract.contract_num,
-            Milestone.milestone_id,
-            Milestone.milestone_num,
-            MilestoneCondition.condition_seq,
-        )
+        sa.select(*_CONDITION_KEY)
         .join(Milestone, Milestone.contract_pk == Contract.id)
         .join(MilestoneCondition, MilestoneCondition.milestone_pk == Milestone.id)
         .where(
@@ -209,11 +211,7 @@ def _condition_states(
         chunk = contracts[i : i + CHUNK]
         rows = session.execute(
             sa.select(
-                Contract.business_unit,
-                Contract.contract_num,
-                Milestone.milestone_id,
-                Milestone.milestone_num,
-                MilestoneCondition.condition_seq,
+                *_CONDITION_KEY,
                 MilestoneCondition.id,
                 MilestoneCondition.condition_type,
                 MilestoneCondition.condition_status,

@@ -14,7 +14,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from conditions.explain import explain_milestone
 from conditions.sql_rules import SqlRules
 from contracts.errors import InvalidInput
 from contracts.models import Contract, Milestone, MilestoneCondition
+from contracts.schema import table_of
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 
 MAX_PAGE_SIZE = 1000
@@ -139,7 +140,7 @@ def matching_ids(queue: QueueFilter, as_of: dt.date) -> sa.Select[tuple[int]]:
     if queue.customer:
         query = query.where(Contract.customer == queue.customer)
     if queue.condition_type is not None or queue.reason is not None:
-        c = cast(sa.Table, MilestoneCondition.__table__).alias("c")
+        c = table_of(MilestoneCondition).alias("c")
         terms: list[sa.ColumnElement[bool]] = [
             c.c.milestone_pk == Milestone.id,
             c.c.condition_status == ConditionStatus.READY,
@@ -208,7 +209,7 @@ def _reasons(session: Session, milestone_ids: list[int], as_of: dt.date) -> dict
     """``condition N: <reason label>`` for each Ready condition of the milestones, by milestone id."""
     if not milestone_ids:
         return {}
-    c = cast(sa.Table, MilestoneCondition.__table__).alias("c")
+    c = table_of(MilestoneCondition).alias("c")
     rows = session.execute(
         sa.select(c.c.milestone_pk, c.c.condition_seq, c.c.condition_type, registry.verdict(c, as_of))
         .where(c.c.milestone_pk.in_(milestone_ids), c.c.condition_status == ConditionStatus.READY)

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from contracts.errors import RuleViolation
 from contracts.models import Milestone
-from contracts.workflow_models import InboxItem
 from ms_prcs.alerts.config import AlertSettings
 from ms_prcs.alerts.send import send_alerts
+from ms_prcs.approvals.models import InboxItem
 from tests.alerts.conftest import Inbox
 from tests.approvals.helpers import MS100, approval_milestone, ok
 from tests.conftest import CliInvoke

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.orm import Session
 
-from conditions.approvals import config, decide, submit
 from conditions.ready import make_ready
 from conditions.sql_rules import SqlRules
 from contracts import admin, milestones
@@ -22,7 +21,9 @@ from contracts.keys import ContractKey, MilestoneKey, get_condition, get_milesto
 from contracts.models import ProcessMessage, Role
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType
-from contracts.workflow_models import ApprovalAction, MilestoneWorkflow
+from ms_prcs.approvals import decide, submit
+from ms_prcs.approvals.config import approval as config
+from ms_prcs.approvals.models import ApprovalAction, MilestoneWorkflow
 from ms_prcs.engine import RunControl, RunResult, process
 from ms_prcs.settings import Settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conditions.approvals.states import Action, ApprovalState, condition_state, milestone_state
+from ms_prcs.approvals.states import Action, ApprovalState, condition_state, milestone_state
 
 A, R, N, D = ApprovalState.APPROVED, ApprovalState.READY, ApprovalState.NOT_READY, ApprovalState.NOT_APPROVED
 

@@ -67,10 +67,14 @@ def ekey(text: str) -> EventKey:
     return EventKey.parse(text if text.count("/") == 4 else f"US001/K1000/{text}")
 
 
-@pytest.fixture
-def world(session: Session) -> Session:
+def ms(milestone_id: str, num: int = 1) -> MilestoneKey:
+    """A milestone of K1000, the contract most plan tests work on."""
+    return MilestoneKey(K1000, milestone_id, num)
+
+
+def add_plan_world(session: Session) -> None:
     """US001 with K1000 (line 1: 10000.00, line 2: 1000.00) and K2000 (line 1: 500.00), both Pending, and
-    the milestone templates of :data:`MILESTONE_TEMPLATES`."""
+    the milestone templates of :data:`MILESTONE_TEMPLATES` (not committed: callers add their own)."""
     admin.add_business_unit(session, "US001")
     admin.add_contract(session, K1000, customer="ACME")
     admin.add_line(session, K1000, 1, amount=Decimal("10000.00"), product="SVC")
@@ -79,6 +83,12 @@ def world(session: Session) -> Session:
     admin.add_line(session, K2000, 1, amount=Decimal("500.00"))
     for mid, conditions in MILESTONE_TEMPLATES.items():
         add_milestone_template(session, mid, descr=f"{mid} milestone", conditions=conditions)
+
+
+@pytest.fixture
+def world(session: Session) -> Session:
+    """:func:`add_plan_world`, committed."""
+    add_plan_world(session)
     session.commit()
     return session
 
@@ -166,3 +176,15 @@ def complete(session: Session, key: MilestoneKey, as_of: dt.date = AS_OF) -> int
     )
     session.commit()
     return appended
+
+
+@pytest.fixture
+def two_plans(world: Session) -> Session:
+    """K1000 Active with a billing plan (MS-USER 30 %, MS-DATE 70 %) on line 1 and a revenue plan
+    (MS-DATE 100 %) on line 2, all Ready; MS-DATE's date is 2026-01-31."""
+    activate(world)
+    template(world, "BP", ["MS-USER=30%", "MS-DATE=70%"], ready_on_activation=True)
+    template(world, "RP", ["MS-DATE=100%"], PlanType.REVENUE, ready_on_activation=True)
+    create(world, "BP")
+    create(world, "RP", line=2)
+    return world

@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import json
 
+from tests.cli_calls import ok
 from tests.conftest import CliInvoke
-
-
-def ok(cli: CliInvoke, *args: str, user: str = "admin") -> str:
-    result = cli(*args, user=user)
-    assert result.exit_code == 0, f"{args}: {result.output}"
-    return result.stdout
 
 
 def feed_keys(cli: CliInvoke, consumer: str) -> list[tuple[int, str, str]]:

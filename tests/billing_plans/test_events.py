@@ -14,10 +14,8 @@ from billing_plans.completion import completion_gap
 from billing_plans.keys import get_event, get_plan
 from contracts.audit import ObjectType
 from contracts.errors import InvalidTransition, RuleViolation
-from contracts.keys import MilestoneKey
 from contracts.status import EventType, PlanStatus, PlanType
 from tests.billing_plans.conftest import (
-    K1000,
     activate,
     changes,
     complete,
@@ -25,15 +23,12 @@ from tests.billing_plans.conftest import (
     ekey,
     event_pk,
     event_status,
+    ms,
     pkey,
     template,
     who,
 )
 from tests.conftest import CliInvoke
-
-
-def ms(milestone_id: str, num: int = 1) -> MilestoneKey:
-    return MilestoneKey(K1000, milestone_id, num)
 
 
 def ready_plan(

@@ -17,18 +17,16 @@ from sqlalchemy.orm import Session
 
 from billing_plans import feed
 from contracts.errors import InvalidInput, RuleViolation
-from contracts.keys import MilestoneKey
 from contracts.models import FeedConsumer, FeedEntry, FeedKind, StatusChange
-from contracts.status import PlanType
 from tests.billing_plans.conftest import (
     AS_OF,
     AT,
-    K1000,
     activate,
     complete,
     create,
     event_pk,
     event_status,
+    ms,
     run,
     template,
     who,
@@ -38,27 +36,11 @@ from tests.conftest import CliInvoke
 WORKER = [sys.executable, "-m", "tests.billing_plans.feed_worker"]
 
 
-def ms(milestone_id: str, num: int = 1) -> MilestoneKey:
-    return MilestoneKey(K1000, milestone_id, num)
-
-
 def kinds(session: Session) -> list[tuple[str, str]]:
     session.expire_all()
     return [
         (e.kind.value, feed.entry_key(e)) for e in session.scalars(select(FeedEntry).order_by(FeedEntry.id))
     ]
-
-
-@pytest.fixture
-def two_plans(world: Session) -> Session:
-    """K1000 Active with a billing plan (MS-USER 30 %, MS-DATE 70 %) on line 1 and a revenue plan
-    (MS-DATE 100 %) on line 2, all Ready; MS-DATE's date is 2026-01-31."""
-    activate(world)
-    template(world, "BP", ["MS-USER=30%", "MS-DATE=70%"], ready_on_activation=True)
-    template(world, "RP", ["MS-DATE=100%"], PlanType.REVENUE, ready_on_activation=True)
-    create(world, "BP")
-    create(world, "RP", line=2)
-    return world
 
 
 # --- publishing ------------------------------------------------------------------------------------------

@@ -14,16 +14,12 @@ from billing_plans.holds import HoldTarget
 from contracts.errors import InvalidInput, RuleViolation
 from contracts.finops_models import Hold
 from contracts.models import FeedEntry
-from contracts.status import PlanType
 from tests.billing_plans.conftest import (
     AS_OF,
-    activate,
     changes,
-    create,
     ekey,
     event_status,
     run,
-    template,
     who,
 )
 from tests.conftest import CliInvoke
@@ -46,124 +42,121 @@ def target(kind: str, key: str) -> HoldTarget:
     return HoldTarget.parse(kind, key)
 
 
-@pytest.fixture
-def plans(world: Session) -> Session:
-    """K1000 Active with a billing plan BP (MS-USER 30 %, MS-DATE 70 %) on line 1 and a revenue plan RP
-    (MS-DATE 100 %) on line 2, all Ready; MS-DATE's date 2026-01-31 is reached by a run as of AS_OF."""
-    activate(world)
-    template(world, "BP", ["MS-USER=30%", "MS-DATE=70%"], ready_on_activation=True)
-    template(world, "RP", ["MS-DATE=100%"], PlanType.REVENUE, ready_on_activation=True)
-    create(world, "BP")
-    create(world, "RP", line=2)
-    return world
-
-
-def test_a_held_plans_eligible_event_appears_once_after_release(plans: Session, engine: Engine) -> None:
-    holds.put_on_hold(plans, target("plan", "US001/K1000/1/BP"), who("ana"), "customer dispute")
-    plans.commit()
+def test_a_held_plans_eligible_event_appears_once_after_release(two_plans: Session, engine: Engine) -> None:
+    holds.put_on_hold(two_plans, target("plan", "US001/K1000/1/BP"), who("ana"), "customer dispute")
+    two_plans.commit()
     run(engine)  # milestones keep completing
-    assert entries(plans) == [
+    assert entries(two_plans) == [
         ("milestone_completed", "US001/K1000/MS-DATE/1"),
         ("milestone_completed", "US001/K1000/MS-DATE/2"),
         ("revenue_event_eligible", "US001/K1000/2/RP/1"),
     ]
     run(engine, AS_OF + dt.timedelta(days=1))
-    assert event_entries(plans, "US001/K1000/1/BP/2") == []
+    assert event_entries(two_plans, "US001/K1000/1/BP/2") == []
 
     released = holds.release(
-        plans, target("plan", "US001/K1000/1/BP"), who("bo", LATER), as_of=AS_OF, reason="settled"
+        two_plans, target("plan", "US001/K1000/1/BP"), who("bo", LATER), as_of=AS_OF, reason="settled"
     )
-    plans.commit()
+    two_plans.commit()
     assert released.announced == 1 and released.hold.status == "Released"
     assert released.hold.released_by == "bo" and released.hold.release_reason == "settled"
-    assert event_entries(plans, "US001/K1000/1/BP/2") == [("billing_event_eligible", "US001/K1000/1/BP/2")]
+    assert event_entries(two_plans, "US001/K1000/1/BP/2") == [
+        ("billing_event_eligible", "US001/K1000/1/BP/2")
+    ]
     run(engine, AS_OF + dt.timedelta(days=2))
-    assert event_entries(plans, "US001/K1000/1/BP/2") == [("billing_event_eligible", "US001/K1000/1/BP/2")]
-    acked = feed.ack(plans, "billing", feed.read(plans, "billing").entries[-1].id, who("billing"))
-    plans.commit()
+    assert event_entries(two_plans, "US001/K1000/1/BP/2") == [
+        ("billing_event_eligible", "US001/K1000/1/BP/2")
+    ]
+    acked = feed.ack(two_plans, "billing", feed.read(two_plans, "billing").entries[-1].id, who("billing"))
+    two_plans.commit()
     assert [b.event for b in acked.claimed] == ["US001/K1000/1/BP/2"]
     hold_id = released.hold.hold_id
-    assert [(o, n, b) for o, n, b, _ in changes(plans, "Hold", hold_id)] == [
+    assert [(o, n, b) for o, n, b, _ in changes(two_plans, "Hold", hold_id)] == [
         (None, "Held", "ana"),
         ("Held", "Released", "bo"),
     ]
 
 
-def test_a_held_event_is_not_claimed_billed_or_recognized(plans: Session, engine: Engine) -> None:
+def test_a_held_event_is_not_claimed_billed_or_recognized(two_plans: Session, engine: Engine) -> None:
     run(engine)  # announces BP/2 and RP/1
-    holds.put_on_hold(plans, target("event", "US001/K1000/1/BP/2"), who("ana"), "wrong PO number")
-    holds.put_on_hold(plans, target("contract", "US001/K1000"), who("ana"), "audit")
-    plans.commit()
-    page = feed.read(plans, "billing")
-    acked = feed.ack(plans, "billing", page.entries[-1].id, who("billing"))
-    plans.commit()
-    assert acked.claimed == () and event_status(plans, "1/BP/2") == "Ready"
+    holds.put_on_hold(two_plans, target("event", "US001/K1000/1/BP/2"), who("ana"), "wrong PO number")
+    holds.put_on_hold(two_plans, target("contract", "US001/K1000"), who("ana"), "audit")
+    two_plans.commit()
+    page = feed.read(two_plans, "billing")
+    acked = feed.ack(two_plans, "billing", page.entries[-1].id, who("billing"))
+    two_plans.commit()
+    assert acked.claimed == () and event_status(two_plans, "1/BP/2") == "Ready"
     with pytest.raises(
         RuleViolation,
         match=r"revenue plan event US001/K1000/2/RP/1: is on hold since .* by ana \(contract hold 2: audit\); it cannot be recognized",
     ):
-        events.recognize(plans, ekey("2/RP/1"), who())
-    plans.rollback()
+        events.recognize(two_plans, ekey("2/RP/1"), who())
+    two_plans.rollback()
 
     # Release the contract hold: the event hold still holds BP/2; RP/1 was acknowledged during the hold
     # and is announced again so that its consumer meets it after the release.
-    result = holds.release(plans, target("contract", "US001/K1000"), who("bo", LATER), as_of=AS_OF)
-    plans.commit()
+    result = holds.release(two_plans, target("contract", "US001/K1000"), who("bo", LATER), as_of=AS_OF)
+    two_plans.commit()
     assert result.announced == 1
     assert (
-        event_entries(plans, "US001/K1000/2/RP/1") == [("revenue_event_eligible", "US001/K1000/2/RP/1")] * 2
+        event_entries(two_plans, "US001/K1000/2/RP/1")
+        == [("revenue_event_eligible", "US001/K1000/2/RP/1")] * 2
     )
-    assert event_entries(plans, "US001/K1000/1/BP/2") == [("billing_event_eligible", "US001/K1000/1/BP/2")]
-    assert events.recognize(plans, ekey("2/RP/1"), who()).status == "Recognized"
-    plans.commit()
+    assert event_entries(two_plans, "US001/K1000/1/BP/2") == [
+        ("billing_event_eligible", "US001/K1000/1/BP/2")
+    ]
+    assert events.recognize(two_plans, ekey("2/RP/1"), who()).status == "Recognized"
+    two_plans.commit()
 
-    holds.release(plans, target("event", "US001/K1000/1/BP/2"), who("bo", LATER), as_of=AS_OF)
-    plans.commit()
-    again = feed.read(plans, "billing").entries
+    holds.release(two_plans, target("event", "US001/K1000/1/BP/2"), who("bo", LATER), as_of=AS_OF)
+    two_plans.commit()
+    again = feed.read(two_plans, "billing").entries
     assert [feed.entry_key(e) for e in again] == ["US001/K1000/2/RP/1", "US001/K1000/1/BP/2"]
-    acked = feed.ack(plans, "billing", again[-1].id, who("billing"))
-    plans.commit()
+    acked = feed.ack(two_plans, "billing", again[-1].id, who("billing"))
+    two_plans.commit()
     assert [b.event for b in acked.claimed] == ["US001/K1000/1/BP/2"]
     # a second consumer that reads everything claims nothing more: exactly once
-    other = feed.ack(plans, "billing-2", again[-1].id, who("billing-2"))
+    other = feed.ack(two_plans, "billing-2", again[-1].id, who("billing-2"))
     assert other.claimed == ()
-    plans.commit()
-    holds.put_on_hold(plans, target("event", "US001/K1000/1/BP/2"), who("ana"), "hold the invoice")
-    plans.commit()
+    two_plans.commit()
+    holds.put_on_hold(two_plans, target("event", "US001/K1000/1/BP/2"), who("ana"), "hold the invoice")
+    two_plans.commit()
     with pytest.raises(RuleViolation, match="cannot be billed until the hold is released"):
-        events.bill(plans, ekey("1/BP/2"), who())
+        events.bill(two_plans, ekey("1/BP/2"), who())
 
 
-def test_hold_rules(plans: Session) -> None:
+def test_hold_rules(two_plans: Session) -> None:
     with pytest.raises(InvalidInput, match="a reason is required"):
-        holds.put_on_hold(plans, target("plan", "US001/K1000/1/BP"), who(), "  ")
-    holds.put_on_hold(plans, target("plan", "US001/K1000/1/BP"), who("ana"), "dispute")
+        holds.put_on_hold(two_plans, target("plan", "US001/K1000/1/BP"), who(), "  ")
+    holds.put_on_hold(two_plans, target("plan", "US001/K1000/1/BP"), who("ana"), "dispute")
     with pytest.raises(
         RuleViolation, match=r"plan US001/K1000/1/BP: is already on hold \(hold 1 by ana: dispute\)"
     ):
-        holds.put_on_hold(plans, target("plan", "US001/K1000/1/BP"), who(), "again")
+        holds.put_on_hold(two_plans, target("plan", "US001/K1000/1/BP"), who(), "again")
     with pytest.raises(RuleViolation, match="plan US001/K1000/2/RP: is not on hold"):
-        holds.release(plans, target("plan", "US001/K1000/2/RP"), who(), as_of=AS_OF)
+        holds.release(two_plans, target("plan", "US001/K1000/2/RP"), who(), as_of=AS_OF)
     with pytest.raises(InvalidInput, match="hold kind 'line' must be one of contract, plan, event"):
         target("line", "US001/K1000/1")
-    assert [h.key for h in holds.list_holds(plans)] == ["US001/K1000/1/BP"]
+    assert [h.key for h in holds.list_holds(two_plans)] == ["US001/K1000/1/BP"]
 
 
-def test_a_one_cycle_hold_is_released_by_the_next_run(plans: Session, engine: Engine) -> None:
+def test_a_one_cycle_hold_is_released_by_the_next_run(two_plans: Session, engine: Engine) -> None:
     holds.put_on_hold(
-        plans, target("event", "US001/K1000/1/BP/2"), who("ana"), "this cycle only", one_cycle=True
+        two_plans, target("event", "US001/K1000/1/BP/2"), who("ana"), "this cycle only", one_cycle=True
     )
-    plans.commit()
+    two_plans.commit()
     result = run(engine)
-    assert event_entries(plans, "US001/K1000/1/BP/2") == [("billing_event_eligible", "US001/K1000/1/BP/2")]
-    plans.expire_all()
-    hold = plans.scalars(select(Hold)).one()
+    assert event_entries(two_plans, "US001/K1000/1/BP/2") == [
+        ("billing_event_eligible", "US001/K1000/1/BP/2")
+    ]
+    two_plans.expire_all()
+    hold = two_plans.scalars(select(Hold)).one()
     assert hold.released_by == f"run {result.process_instance}"
     assert hold.release_reason == f"one-cycle hold released by run {result.process_instance}"
-    assert holds.list_holds(plans) == []
+    assert holds.list_holds(two_plans) == []
 
 
-def test_hold_cli(plans: Session, cli: CliInvoke) -> None:
+def test_hold_cli(two_plans: Session, cli: CliInvoke) -> None:
     out = cli("hold", "add", "plan", "US001/K1000/1/BP", "--reason", "customer dispute")
     assert out.exit_code == 0, out.output
     assert out.output == "plan US001/K1000/1/BP is on hold (hold 1)\n"
@@ -184,11 +177,11 @@ def test_hold_cli(plans: Session, cli: CliInvoke) -> None:
     assert cli("hold", "list").exit_code == 0
 
 
-def test_a_contract_hold_stops_claims_of_every_plan(plans: Session, engine: Engine) -> None:
+def test_a_contract_hold_stops_claims_of_every_plan(two_plans: Session, engine: Engine) -> None:
     run(engine)
-    holds.put_on_hold(plans, target("contract", "US001/K1000"), who("ana"), "credit check")
-    plans.commit()
-    page = feed.read(plans, "billing")
-    assert feed.ack(plans, "billing", page.entries[-1].id, who("billing")).claimed == ()
-    plans.commit()
-    assert event_status(plans, "1/BP/2") == "Ready"
+    holds.put_on_hold(two_plans, target("contract", "US001/K1000"), who("ana"), "credit check")
+    two_plans.commit()
+    page = feed.read(two_plans, "billing")
+    assert feed.ack(two_plans, "billing", page.entries[-1].id, who("billing")).claimed == ()
+    two_plans.commit()
+    assert event_status(two_plans, "1/BP/2") == "Ready"

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from billing_plans import events, feed, plans
 from billing_plans.keys import get_plan
 from contracts.errors import InvalidTransition, RuleViolation
-from contracts.keys import MilestoneKey
 from contracts.status import (
     BILLING_EVENT_TRANSITIONS,
     Actor,
@@ -22,7 +21,6 @@ from contracts.status import (
     move_error,
 )
 from tests.billing_plans.conftest import (
-    K1000,
     activate,
     changes,
     complete,
@@ -30,15 +28,12 @@ from tests.billing_plans.conftest import (
     ekey,
     event_pk,
     event_status,
+    ms,
     pkey,
     template,
     who,
 )
 from tests.conftest import CliInvoke
-
-
-def ms(milestone_id: str, num: int = 1) -> MilestoneKey:
-    return MilestoneKey(K1000, milestone_id, num)
 
 
 def plan_status(session: Session, key: str) -> str:

@@ -33,7 +33,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:  # http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 code = 500 if len(receiver.requests) < receiver.fail else 200
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body, code))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.models import Milestone
+from tests.cli_calls import ok, refused
 from tests.conftest import CliInvoke
 
 MS1 = "US001/K1000/MS001/1"
@@ -37,21 +38,6 @@ def world(cli: CliInvoke) -> CliInvoke:
         result = cli(*args)
         assert result.exit_code == 0, result.output
     return cli
-
-
-def ok(cli: CliInvoke, *args: str, user: str = "admin") -> str:
-    result = cli(*args, user=user)
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    return result.stdout
-
-
-def refused(cli: CliInvoke, *args: str, code: int = 1, user: str = "admin") -> str:
-    result = cli(*args, user=user)
-    assert result.exit_code == code, result.output
-    assert result.stdout == ""
-    assert result.stderr.startswith("Error: ")
-    return result.stderr[len("Error: ") :].rstrip("\n")
 
 
 def test_milestone_add_numbers_per_id(world: CliInvoke) -> None:

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import json
 
+from tests.cli_calls import ok
 from tests.conftest import CliInvoke
-
-
-def ok(cli: CliInvoke, *args: str) -> str:
-    result = cli(*args)
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def test_activity_lifecycle(cli: CliInvoke) -> None:

@@ -59,7 +59,7 @@ def test_valid(path: Path) -> None:
     assert validate_sql(result.normalized, RULES).normalized == result.normalized
     for dialect in ("sqlite", "postgresql", "postgres"):
         translated = result.to_dialect(dialect, for_text=True)
-        assert set(sa.text(translated)._bindparams) == result.binds, translated  # noqa: SLF001
+        assert set(sa.text(translated)._bindparams) == result.binds, translated
         assert str(sa.text(translated)) == result.to_dialect(dialect)
 
 
@@ -126,7 +126,7 @@ def test_to_dialect_for_text_escapes_colons_outside_binds() -> None:
     assert result.to_dialect("sqlite").endswith("= :contract_num AND status <> 'x :y'")
     escaped = result.to_dialect("sqlite", for_text=True)
     assert escaped.endswith("= :contract_num AND status <> 'x \\:y'")
-    assert set(sa.text(escaped)._bindparams) == {"contract_num"}  # noqa: SLF001
+    assert set(sa.text(escaped)._bindparams) == {"contract_num"}
 
 
 def test_binds_constant_matches_design() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from contracts.models import BusinessUnit, Contract, Milestone, MilestoneCondition
+from contracts.models import BusinessUnit, Contract, Milestone, MilestoneCondition, StatusChange
 
 AS_OF = dt.date(2026, 11, 23)
 
@@ -113,3 +113,15 @@ def build(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
     return BulkWorld(len(milestone_rows), expected_completed, expected_conditions)
+
+
+def completed_twice(conn: sa.Connection) -> list[tuple[str, int]]:
+    """Objects with more than one move to Completed in the history: a run that was killed or raced another
+    must never leave one (each milestone and condition completes once)."""
+    rows = conn.execute(
+        sa.select(StatusChange.object_type, StatusChange.object_pk)
+        .where(StatusChange.new_status == "Completed")
+        .group_by(StatusChange.object_type, StatusChange.object_pk)
+        .having(sa.func.count() > 1)
+    ).all()
+    return [(t, pk) for t, pk in rows]

@@ -20,11 +20,6 @@ from tests.engine.world import (
 )
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return World(session)
-
-
 @pytest.mark.parametrize(("offset", "met"), [(-1, True), (0, True), (1, False)])
 def test_date_condition_is_met_on_and_after_its_date(
     engine: sa.Engine, world: World, offset: int, met: bool
@@ -226,20 +221,3 @@ def test_pending_and_cancelled_milestones_are_ignored(
     assert world.condition_status(pending, 1) == "Ready"
     assert result.milestones_processed == 0
     assert session.scalar(sa.select(sa.func.count()).select_from(Milestone)) == 1
-
-
-def test_registry_gives_a_selectable_of_met_condition_ids(engine: sa.Engine, world: World) -> None:
-    """The registry's set-based interface on its own: met conditions of any set of candidate milestones."""
-    from conditions.registry import met_condition_ids
-
-    k = world.contract("US001/K1")
-    due = world.milestone(k, "MS001", date_spec(day(0)), user_spec())
-    later = world.milestone(k, "MS002", date_spec(day(1)))
-    world.commit()
-    candidates = sa.select(Milestone.id.label("milestone_pk")).subquery()
-
-    with engine.connect() as conn:
-        ids = conn.scalars(met_condition_ids(candidates, AS_OF)).all()
-
-    assert ids == [world.row(due).conditions[0].id]
-    assert later

@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from conditions.explain import explain_milestone
 from contracts.keys import MilestoneKey
@@ -26,11 +24,6 @@ from tests.engine.world import (
     sql_spec,
     user_spec,
 )
-
-
-@pytest.fixture
-def world(session: Session) -> World:
-    return World(session)
 
 
 def explain(world: World, key: MilestoneKey, as_of: dt.date = AS_OF, timeout_s: float = 5.0) -> list[str]:

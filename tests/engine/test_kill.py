@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from contracts.models import MilestoneCondition, ProcessRun, StatusChange
 from ms_prcs.db import make_engine
-from tests.engine.bulk import AS_OF, build
+from tests.engine.bulk import AS_OF, build, completed_twice
 from tests.engine.world import run
 
 # True, and slow on purpose (tens of milliseconds on both databases): every chunk runs it once, so a run
@@ -79,13 +79,7 @@ def test_killed_run_loses_no_committed_chunk_and_the_next_run_finishes(db_url: s
         runs = conn.execute(sa.select(ProcessRun.milestones_completed, ProcessRun.conditions_completed)).all()
         assert sum(m for m, _ in runs) == world.expected_completed
         assert sum(c for _, c in runs) == world.expected_conditions
-        twice = conn.execute(
-            sa.select(StatusChange.object_type, StatusChange.object_pk)
-            .where(StatusChange.new_status == "Completed")
-            .group_by(StatusChange.object_type, StatusChange.object_pk)
-            .having(sa.func.count() > 1)
-        ).all()
-        assert twice == []
+        assert completed_twice(conn) == []
         audited = conn.scalar(
             sa.select(sa.func.count()).select_from(StatusChange).where(StatusChange.new_status == "Completed")
         )

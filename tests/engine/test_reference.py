@@ -34,7 +34,7 @@ from contracts.models import (
     ProjectActivity,
     StatusChange,
 )
-from contracts.workflow_models import MilestoneWorkflow
+from ms_prcs.approvals.models import MilestoneWorkflow
 from ms_prcs.explain import explain
 from tests.engine.world import run
 
@@ -176,7 +176,7 @@ def reference(graph: Graph) -> tuple[dict[int, tuple[str, dt.date | None]], dict
         first = reached.get(c.target)
         return first is not None and first + dt.timedelta(days=c.lag) <= as_of
 
-    def before(a: Ms, b: Ms) -> bool:  # contracts.workflow.steps.comes_before, read literally
+    def before(a: Ms, b: Ms) -> bool:  # the step order of ms_prcs.approvals.steps, read literally
         if a.step <= 0 or b.step <= 0:
             return False
         return a.step < b.step or (

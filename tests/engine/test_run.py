@@ -16,11 +16,6 @@ from ms_prcs.engine import RunControl, process
 from tests.engine.world import AS_OF, World, date_spec, day, ref_spec, run, settings, snapshot, user_spec
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return World(session)
-
-
 def _three_units(world: World) -> dict[str, MilestoneKey]:
     keys = {}
     for bu in ("US001", "US002", "EU001"):

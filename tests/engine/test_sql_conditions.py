@@ -37,11 +37,6 @@ SLOW = (
 )
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return World(session)
-
-
 def _activate(session: Session, key: str) -> None:
     from contracts.admin import set_contract_status
     from contracts.keys import ContractKey

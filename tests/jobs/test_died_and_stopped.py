@@ -12,10 +12,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from contracts.models import StatusChange
 from ms_prcs.db import make_engine
 from tests.conftest import CliInvoke
-from tests.engine.bulk import AS_OF, build
+from tests.engine.bulk import AS_OF, build, completed_twice
 from tests.jobs.helpers import ROOT, SLOW_TRUE, child_env, completed, lock_rows, messages, runs
 
 
@@ -67,13 +66,7 @@ def test_a_killed_run_is_marked_died_and_the_next_run_completes_its_work(db_url:
     assert f"by run {finisher.process_instance} " in text
     assert f"its process {died.pid} on host {died.host} is gone" in text
     with engine.connect() as conn:
-        twice = conn.execute(
-            sa.select(StatusChange.object_type, StatusChange.object_pk)
-            .where(StatusChange.new_status == "Completed")
-            .group_by(StatusChange.object_type, StatusChange.object_pk)
-            .having(sa.func.count() > 1)
-        ).all()
-    assert twice == []
+        assert completed_twice(conn) == []
     assert lock_rows(engine) == []
     listed = cli("runs", "list")
     assert "Died" in listed.stdout.splitlines()[-1]  # newest first: the dead run is the last row

@@ -40,6 +40,7 @@ from contracts.keys import ContractKey, MilestoneKey, get_contract, get_mileston
 from contracts.models import Plan, PlanEvent
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, EventType, MilestoneStatus, PlanType
+from ms_prcs.approvals.config.structure import workflow_row
 
 T0 = dt.datetime(2025, 3, 1)
 AS_OF = dt.date(2025, 3, 10)
@@ -171,3 +172,26 @@ if __name__ == "__main__":  # ``python -m tests.reports.fixture reports.db``: th
     with Session(engine) as new_session:
         build(new_session)
     engine.dispose()
+
+
+K4 = ContractKey.parse("US001/K4")
+"""The flow view's contract (:func:`flow_contract`)."""
+
+
+def flow_contract(session: Session, steps: list[tuple[int, int]]) -> list[MilestoneKey]:
+    """Contract K4 (line 3000.00 USD) with one MS001 milestone per (step, sub_step) and one billing event of
+    300.00 on the last one; returns the milestone keys in the order given."""
+    admin.add_contract(session, K4, customer="ACME")
+    admin.add_line(session, K4, 1, product="SERVICES", amount=Decimal("3000.00"))
+    keys = []
+    for step, sub_step in steps:
+        milestone = milestones.add_milestone(
+            session, K4, "MS001", at(0), est_completion_date=dt.date(2025, 4, 1)
+        )
+        row = workflow_row(session, milestone)
+        row.step, row.sub_step = step, sub_step
+        keys.append(MilestoneKey(K4, "MS001", milestone.milestone_num))
+    session.flush()
+    _plan(session, K4, PlanType.BILLING, "BP4", [(keys[-1], "Pending", None, Decimal("300.00"))])
+    session.commit()
+    return keys

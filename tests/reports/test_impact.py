@@ -8,11 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from contracts import admin, milestones
+from contracts import milestones
 from contracts.errors import InvalidInput
-from contracts.keys import ContractKey, MilestoneKey
-from contracts.status import PlanType
-from contracts.workflow.config import workflow_row
 from ms_prcs.reports import ReportScope, impact_report
 from ms_prcs.reports.impact import FLOW, OWN_MILESTONE
 from tests.reports import fixture
@@ -83,27 +80,6 @@ def test_empty_database(session: Session, scope: ReportScope) -> None:
 
 # --- the flow view: the amount waits on the earliest milestones not yet approved ----------------------
 
-K4 = ContractKey.parse("US001/K4")
-
-
-def _flow(session: Session, steps: list[tuple[int, int]]) -> list[MilestoneKey]:
-    """Contract K4 (line 3000.00 USD) with one MS001 milestone per (step, sub_step) and one billing event of
-    300.00 on the last one; returns the milestone keys in the order given."""
-    admin.add_contract(session, K4, customer="ACME")
-    admin.add_line(session, K4, 1, product="SERVICES", amount=D("3000.00"))
-    keys = []
-    for step, sub_step in steps:
-        milestone = milestones.add_milestone(
-            session, K4, "MS001", fixture.at(0), est_completion_date=dt.date(2025, 4, 1)
-        )
-        row = workflow_row(session, milestone)
-        row.step, row.sub_step = step, sub_step
-        keys.append(MilestoneKey(K4, "MS001", milestone.milestone_num))
-    session.flush()
-    fixture._plan(session, K4, PlanType.BILLING, "BP4", [(keys[-1], "Pending", None, D("300.00"))])
-    session.commit()
-    return keys
-
 
 def _k4(session: Session, by: str = FLOW) -> dict[str, D]:
     frame = impact_report(session, ReportScope(as_of=fixture.AS_OF), by).by_milestone
@@ -112,26 +88,26 @@ def _k4(session: Session, by: str = FLOW) -> dict[str, D]:
 
 
 def test_flow_places_the_amount_on_the_earliest_unapproved(report_db: Session) -> None:
-    _flow(report_db, [(1, 0), (2, 0), (3, 0)])
+    fixture.flow_contract(report_db, [(1, 0), (2, 0), (3, 0)])
 
     assert _k4(report_db) == {"US001/K4/MS001/1": D("300.00")}
     assert _k4(report_db, OWN_MILESTONE) == {"US001/K4/MS001/3": D("300.00")}
 
 
 def test_flow_places_the_amount_on_each_open_milestone_of_one_step(report_db: Session) -> None:
-    _flow(report_db, [(1, 0), (1, 0), (2, 0)])
+    fixture.flow_contract(report_db, [(1, 0), (1, 0), (2, 0)])
 
     assert _k4(report_db) == {"US001/K4/MS001/1": D("300.00"), "US001/K4/MS001/2": D("300.00")}
 
 
 def test_sub_steps_order_milestones_within_a_step(report_db: Session) -> None:
-    _flow(report_db, [(1, 2), (1, 1), (2, 0)])
+    fixture.flow_contract(report_db, [(1, 2), (1, 1), (2, 0)])
 
     assert _k4(report_db) == {"US001/K4/MS001/2": D("300.00")}
 
 
 def test_the_amount_moves_on_as_approvals_happen(report_db: Session) -> None:
-    keys = _flow(report_db, [(1, 0), (2, 0), (2, 0), (3, 0)])
+    keys = fixture.flow_contract(report_db, [(1, 0), (2, 0), (2, 0), (3, 0)])
     fixture.complete(report_db, keys[0], 8)
     report_db.commit()
 
@@ -151,7 +127,7 @@ def test_the_amount_moves_on_as_approvals_happen(report_db: Session) -> None:
 
 
 def test_a_cancelled_earlier_milestone_holds_nothing_back(report_db: Session) -> None:
-    keys = _flow(report_db, [(1, 0), (2, 0)])
+    keys = fixture.flow_contract(report_db, [(1, 0), (2, 0)])
     milestones.cancel(report_db, keys[0], fixture.at(8))
     report_db.commit()
 

@@ -15,19 +15,36 @@ from ms_prcs.reports.scope import ReportScope
 from tests.reports import fixture
 
 ROOT = Path(__file__).resolve().parents[2]
-SQL_FILES = sorted(p.name for p in (ROOT / "sql").glob("*.sql"))
+SQL_FILES = sorted(p.name for p in (ROOT / "sql").glob("[!_]*.sql"))
+"""The report queries; ``_*.sql`` files are fragments the queries include."""
 
 
 def test_every_query_is_found_through_the_package() -> None:
     folder = queries.sql_folder()
 
-    assert sorted(r.name for r in folder.iterdir() if r.name.endswith(".sql")) == SQL_FILES
+    assert sorted(r.name for r in folder.iterdir() if r.name.endswith(".sql")) == [
+        "_report_scope.sql",
+        *SQL_FILES,
+    ]
     assert SQL_FILES == [
         "activity_by_milestone.sql",
         "bottlenecks.sql",
         "impact_by_milestone.sql",
         "status_intervals.sql",
     ]
+
+
+def test_every_query_includes_the_one_scope_filter() -> None:
+    """The scope rule stands in ``_report_scope.sql`` only; each query names it once and gets it whole."""
+    fragment = (ROOT / "sql" / "_report_scope.sql").read_text(encoding="utf-8")
+    assert "business_unit IN :business_units" in fragment
+    for name in SQL_FILES:
+        source = (ROOT / "sql" / name).read_text(encoding="utf-8")
+        assert source.count("@report_scope(") == 1, name
+        assert ":business_units" not in source, name
+        loaded = queries.sql_text(name.removesuffix(".sql"))
+        assert "@report_scope" not in loaded and "$" not in loaded, name
+        assert loaded.count("FROM status_change w") == 1, name
 
 
 def test_the_scope_binds_are_the_queries_binds() -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from contracts.audit import Who
 from contracts.keys import MilestoneKey
 from contracts.models import FeedEntry, Milestone, ProcessRun, StatusChange
-from ms_prcs import approvals
+from ms_prcs.approvals import at_once as approvals
 from ms_prcs.engine import RunControl, process, runlock
 from ms_prcs.settings import Settings
 from tests.approvals.helpers import K1000, approval_milestone, milestone_status, ok, refused

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from conditions.explain import explain_milestone
 from contracts.keys import MilestoneKey, get_milestone
-from contracts.workflow_models import MilestoneWorkflow
+from ms_prcs.approvals.models import MilestoneWorkflow
 from ms_prcs.explain import explain
 from tests.engine.world import AS_OF, RULES, World, date_spec, ref_spec, run, user_spec
 

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +32,14 @@ from sqlalchemy.orm import Session
 from billing_plans.templates import TemplateEventSpec, add_plan_template
 from contracts import admin
 from contracts.audit import Who
-from contracts.schema import METADATA
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, PlanType
 from contracts.templates import add_milestone_template
+from ms_prcs.schema import METADATA
 from ms_prcs.service import credentials, rights
 from ms_prcs.service.app import create_app
 from ms_prcs.settings import Settings
-from tests.billing_plans.conftest import K1000, K2000, MILESTONE_TEMPLATES
+from tests.billing_plans.conftest import add_plan_world
 
 SECRET = "test-secret-key-of-the-service-0123456789"
 PASSWORDS = {"admin": "admin-password", "pm": "pm-password", "viewer": "viewer-password"}
@@ -63,14 +62,7 @@ class World:
 
 
 def build_world(session: Session, db_url: str) -> World:
-    admin.add_business_unit(session, "US001")
-    admin.add_contract(session, K1000, customer="ACME")
-    admin.add_line(session, K1000, 1, amount=Decimal("10000.00"), product="SVC")
-    admin.add_line(session, K1000, 2, amount=Decimal("1000.00"), product="LIC")
-    admin.add_contract(session, K2000, customer="GLOBEX")
-    admin.add_line(session, K2000, 1, amount=Decimal("500.00"))
-    for mid, conditions in MILESTONE_TEMPLATES.items():
-        add_milestone_template(session, mid, descr=f"{mid} milestone", conditions=conditions)
+    add_plan_world(session)
     rights.ensure_roles(session)
     admin.add_role(session, "PM")
     admin.add_classification(session, "SIGNOFF", ["PM"])

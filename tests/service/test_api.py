@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conditions.approvals import config
 from contracts.models import StatusChange
+from ms_prcs.approvals.config import approval as config
 from tests.service.conftest import World, signed_in
 
 M = "/api/v1/milestones/US001/K1000"

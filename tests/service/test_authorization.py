@@ -20,14 +20,14 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from conditions.approvals import config
-from contracts import milestones
 from contracts.audit import Who
 from contracts.keys import MilestoneKey
+from ms_prcs.approvals import hooks
+from ms_prcs.approvals.config import approval as config
+from ms_prcs.approvals.hooks import make_milestone_ready
 from ms_prcs.service import credentials
 from ms_prcs.service.rights import REQUIRED, Scope
 from ms_prcs.service.security import SESSION_COOKIE
-from ms_prcs.workflow_hooks import make_milestone_ready
 from tests.billing_plans.conftest import K1000, K2000, RULES
 from tests.service.conftest import AT, World, bearer, open_client, signed_in, snapshot
 from tests.service.test_routes import route_rights
@@ -161,11 +161,9 @@ def prepare(session: Session) -> None:
     """Plan BP-SIGN on K1000 line 1 (MS-SIGN/1 and MS-DATE/1 Ready) and an approval on K2000: MS-USER/1,
     condition 1, approved by role PM."""
     who = Who("setup", AT)
-    from billing_plans import plans
-
-    plans.create_from_template(session, K1000, 1, "BP-SIGN", who, RULES)
+    hooks.create_plan_from_template(session, K1000, 1, "BP-SIGN", who, RULES)
     config.set_template_rule(session, "MS-USER", 1, config.RuleSpec(roles=("PM",)))
-    milestones.add_milestone(session, K2000, "MS-USER", who, from_template=True)
+    hooks.add_milestone(session, K2000, "MS-USER", who, from_template=True)
     make_milestone_ready(session, MilestoneKey(K2000, "MS-USER", 1), who, RULES)
     session.commit()
 

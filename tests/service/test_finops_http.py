@@ -12,10 +12,10 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from contracts import milestones
 from contracts.keys import MilestoneKey
 from contracts.status import PlanType
-from ms_prcs.workflow_hooks import make_milestone_ready
+from ms_prcs.approvals import hooks
+from ms_prcs.approvals.hooks import make_milestone_ready
 from tests.billing_plans.conftest import (
     AS_OF,
     K1000,
@@ -120,7 +120,7 @@ def test_a_reversal_of_a_completed_plans_event_is_read_by_the_revenue_consumer_o
 
 def test_a_mass_mark_complete_over_http_reports_each_item(live: str, world: World, session: Session) -> None:
     for contract, num in ((K1000, 1), (K1000, 2), (K2000, 1)):
-        milestones.add_milestone(session, contract, "MS-USER", who(), from_template=True)
+        hooks.add_milestone(session, contract, "MS-USER", who(), from_template=True)
         make_milestone_ready(session, MilestoneKey(contract, "MS-USER", num), who(), RULES)
     session.commit()
     admin = client(live, world.tokens["full"])

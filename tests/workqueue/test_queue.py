@@ -16,6 +16,7 @@ from contracts import milestones as services
 from contracts.keys import ContractKey, MilestoneKey, get_condition, get_milestone
 from contracts.models import StatusChange
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
+from ms_prcs.approvals import hooks
 from ms_prcs.workqueue import mass, search
 from ms_prcs.workqueue.search import QueueFilter
 from tests.billing_plans.conftest import AS_OF, K1000, K2000, RULES, who
@@ -23,7 +24,7 @@ from tests.conftest import CliInvoke
 
 
 def add(session: Session, contract: ContractKey, template: str, est: str, ready: bool = True) -> MilestoneKey:
-    m = services.add_milestone(
+    m = hooks.add_milestone(
         session, contract, template, who(), from_template=True, est_completion_date=dt.date.fromisoformat(est)
     )
     key = MilestoneKey.parse(m.key)

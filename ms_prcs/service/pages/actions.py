@@ -16,11 +16,11 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from conditions.approvals import decide, submit
 from contracts import milestones as services
 from contracts.errors import InvalidInput, MsPrcsError, NotAuthorized
 from contracts.keys import MilestoneKey
-from ms_prcs import workflow_hooks
+from ms_prcs.approvals import decide, submit
+from ms_prcs.approvals import hooks as workflow_hooks
 from ms_prcs.service.context import ServiceContext
 from ms_prcs.service.credentials import Caller
 from ms_prcs.service.models import ConditionBody
@@ -104,13 +104,13 @@ def _delete(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: Serv
 
 def _complete(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: ServiceContext) -> Outcome:
     seq = _seq(f)
-    services.mark_complete(s, k, seq, c.who())
+    workflow_hooks.mark_complete(s, k, seq, c.who())
     return f"condition {seq} of milestone {k} marked complete by {c.user_id}", []
 
 
 def _undo(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: ServiceContext) -> Outcome:
     seq = _seq(f)
-    services.undo_mark_complete(s, k, seq, c.who())
+    workflow_hooks.undo_mark_complete(s, k, seq, c.who())
     return f"Mark Complete of condition {seq} of milestone {k} undone", []
 
 

@@ -15,21 +15,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conditions.approvals import view
-from conditions.approvals.inbox import inbox
-from conditions.approvals.rules import approver_problem, edit_problem
-from conditions.approvals.states import Action, ApprovalState
 from conditions.explain import explain_milestone
 from contracts.admin import check_classification
 from contracts.errors import MsPrcsError, NotAuthorized
 from contracts.keys import ContractKey, MilestoneKey, get_contract, get_milestone
 from contracts.models import BusinessUnit, Milestone
 from contracts.status import ConditionStatus, ConditionType, ContractStatus, MilestoneStatus
-from contracts.workflow import gates as workflow_gates
-from contracts.workflow.config import blocked_statuses
-from contracts.workflow.steps import describe as describe_step
-from contracts.workflow_models import MilestoneWorkflow, StageGate
 from ms_prcs import views
+from ms_prcs.approvals import gates as workflow_gates
+from ms_prcs.approvals import view
+from ms_prcs.approvals.config.structure import blocked_statuses
+from ms_prcs.approvals.inbox import inbox
+from ms_prcs.approvals.models import MilestoneWorkflow, StageGate
+from ms_prcs.approvals.rules import approver_problem, edit_problem
+from ms_prcs.approvals.states import Action, ApprovalState
+from ms_prcs.approvals.steps import describe as describe_step
 from ms_prcs.service.credentials import Caller
 from ms_prcs.service.rights import Right
 from ms_prcs.settings import Settings

@@ -27,16 +27,17 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from conditions.approvals.config import RuleSpec, set_template_rule
-from conditions.approvals.rules import add_team_member
 from conditions.ready import make_ready
-from contracts import admin, milestones, templates
+from contracts import admin, templates
 from contracts.audit import Who
 from contracts.keys import ContractKey, MilestoneKey
 from contracts.models import BusinessUnit
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, ContractStatus
-from contracts.workflow.config import WorkflowSpec, set_template_workflow
+from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals.config.approval import RuleSpec, set_template_rule
+from ms_prcs.approvals.config.structure import WorkflowSpec, set_template_workflow
+from ms_prcs.approvals.rules import add_team_member
 from ms_prcs.demo import DemoWorld
 from ms_prcs.service import credentials, rights
 from ms_prcs.settings import Settings
@@ -106,9 +107,9 @@ def build(session: Session, as_of: dt.date, settings: Settings | None = None) ->
     ):
         admin.add_contract(session, key, descr=descr, customer="Globex")
         admin.add_line(session, key, 1, product="SERVICES", amount=Decimal("120000"))
-        admin.set_contract_status(session, key, ContractStatus.ACTIVE, who)
+        workflow_hooks.change_contract_status(session, key, ContractStatus.ACTIVE, who)
         for mid in ids:
-            milestones.add_milestone(session, key, mid, who, from_template=True)
+            workflow_hooks.add_milestone(session, key, mid, who, from_template=True)
         for p in PEOPLE[:3]:  # the contract team: who may submit (and edit the contract); not the viewer
             add_team_member(session, key, p.user, "Contract team", PEOPLE[0].user)
     rules = (settings or Settings()).sql_rules

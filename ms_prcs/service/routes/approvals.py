@@ -1,7 +1,7 @@
 """Approvals (DESIGN 11), addressed like conditions: submit, unsubmit, approve, deny, unapprove, the view.
 
 The approver is the signed-in user: the approver rule (roles, contract team roles, users; notes on approve
-or deny) is checked by :mod:`conditions.approvals` against that identity, as for ``--user`` in the CLI.
+or deny) is checked by :mod:`ms_prcs.approvals` against that identity, as for ``--user`` in the CLI.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import datetime as dt
 
 from fastapi import APIRouter
 
-from conditions.approvals import decide, submit, view
 from contracts.keys import get_milestone
-from ms_prcs import workflow_hooks
+from ms_prcs.approvals import decide, submit, view
+from ms_prcs.approvals import hooks as workflow_hooks
 from ms_prcs.service.deps import Reader, Service, Writer
 from ms_prcs.service.models import ApproveBody, Changed, Note
 from ms_prcs.service.models_ops import MilestoneApprovals

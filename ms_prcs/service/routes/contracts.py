@@ -7,13 +7,13 @@ from typing import Literal
 from fastapi import APIRouter
 
 from contracts.status import ContractStatus
-from contracts.workflow import gates as workflow_gates
 from ms_prcs import views
+from ms_prcs.approvals import gates as workflow_gates
+from ms_prcs.approvals.hooks import change_contract_status
 from ms_prcs.service.deps import Reader, Service, Writer
 from ms_prcs.service.models import Body, Changed, ContractDetail, ContractRow, Page
 from ms_prcs.service.routes.keys import CONTRACT, CKey
 from ms_prcs.service.routes.paging import Limit, Offset
-from ms_prcs.workflow_hooks import change_contract_status
 
 router = APIRouter(tags=["contracts"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from conditions.approvals import inbox
+from ms_prcs.approvals import inbox
 from ms_prcs.service.deps import Reader, Service, Writer
 from ms_prcs.service.models_ops import Dismiss, InboxItem
 

@@ -10,13 +10,13 @@ from fastapi import APIRouter
 from contracts import milestones as services
 from contracts.keys import ContractKey
 from contracts.status import MilestoneStatus
-from contracts.workflow import gates as workflow_gates
 from ms_prcs import views
+from ms_prcs.approvals import gates as workflow_gates
+from ms_prcs.approvals.hooks import make_milestone_ready
 from ms_prcs.service.deps import Reader, Service, Writer
 from ms_prcs.service.models import Changed, MilestoneDetail, MilestoneRow, Page
 from ms_prcs.service.routes.keys import MILESTONE, MKey
 from ms_prcs.service.routes.paging import Limit, Offset
-from ms_prcs.workflow_hooks import make_milestone_ready
 
 router = APIRouter(tags=["milestones"])
 

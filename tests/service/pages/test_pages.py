@@ -286,8 +286,8 @@ def test_only_the_contract_team_is_offered_submit(visitor: Make) -> None:
 
 
 def test_the_inbox_lists_past_due_first(visitor: Make, session: Session) -> None:
-    from conditions.approvals.inbox import assign
-    from contracts.workflow.config import WorkflowSpec, set_milestone_workflow
+    from ms_prcs.approvals.config.structure import WorkflowSpec, set_milestone_workflow
+    from ms_prcs.approvals.inbox import assign
 
     admin, approver1 = visitor("admin"), visitor("approver1")
     admin.act(FINANCE, "ready")
