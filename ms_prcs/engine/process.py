@@ -395,7 +395,7 @@ def _record_failure(conn: sa.Connection, ctx: RunContext, exc: BaseException, at
             batch = ctx.tally.note([RunMessage(Severity.ERROR, "", text)])
             runlog.write_messages(conn, ctx.process_instance, batch)
             runlog.finish(conn, ctx.process_instance, ctx.tally, Outcome.FAILED, at)
-    except Exception:  # noqa: BLE001 - the original error is the one to raise
+    except Exception:  # the original error is the one to raise
         pass
 
 
@@ -405,7 +405,7 @@ def _drop_tables(conn: sa.Connection) -> None:
             conn.rollback()
         with conn.begin():
             tables.drop(conn)
-    except Exception:  # noqa: BLE001 - the connection is closed next anyway
+    except Exception:  # the connection is closed next anyway
         pass
 
 

@@ -4,7 +4,7 @@
 create --scope feed --consumer NAME``); NULL keeps a token unbound (every consumer, as before).
 
 Revision ID: 0011_token_consumer
-Revises: 0009
+Revises: 0010_run_ranges
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = "0011_token_consumer"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010_run_ranges"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
