@@ -8,9 +8,12 @@ a token (scopes read and feed, role ms-prcs-feed), and measures with one keep-al
 
 1. ``GET /api/v1/milestones/{key}`` (fields, conditions, references, history and "why not complete") for
    ``--requests`` milestones drawn at random (seeded): median, 95th percentile and max in milliseconds;
-2. the feed: the generator's already Completed milestones are announced on the feed (as the run that
+2. ``GET /api/v1/milestones?offset=..&limit=50`` and ``GET /api/v1/contracts?offset=..&limit=50``, pages at
+   random offsets (the first page included): median and max in milliseconds;
+3. the feed: the generator's already Completed milestones are announced on the feed (as the run that
    completed them would have), then a consumer reads pages of ``--page`` entries and acknowledges each page
-   (claiming its billing events) until the feed is drained: entries read and acknowledged per second.
+   (claiming its billing events) until the feed is drained: entries read and acknowledged per second. The
+   token is bound to the benchmark's consumer (``token create --consumer``).
 
 It changes the database (feed entries, a consumer's cursor, claimed events, a user and a token): use a copy.
 """
@@ -48,14 +51,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def setup(engine: sa.Engine) -> str:
-    """The benchmark user and a new token (read, feed)."""
+def setup(engine: sa.Engine, consumer: str) -> str:
+    """The benchmark user and a new token (read, feed), bound to ``consumer``."""
     who = Who.now("benchmark")
     with transaction(engine) as session:
         rights.ensure_roles(session)
         if session.get(AppUser, USER) is None:
             admin.add_user(session, USER, "Benchmark", [rights.ROLE_FEED])
-        return credentials.create_token(session, USER, ["read", "feed"], who)[1]
+        return credentials.create_token(session, USER, ["read", "feed"], who, consumer=consumer)[1]
 
 
 def milestone_keys(engine: sa.Engine, n: int, seed: int) -> list[str]:
@@ -122,8 +125,27 @@ def bench_milestones(api: httpx.Client, keys: list[str]) -> dict[str, float]:
     }
 
 
-def bench_feed(api: httpx.Client, page: int) -> dict[str, float]:
-    consumer = f"bench-{os.getpid()}"
+def bench_lists(api: httpx.Client, seed: int, pages: int = 20) -> dict[str, dict[str, float]]:
+    """Pages of 50 at random offsets of the milestone and contract lists (cut in SQL: ms_prcs.views)."""
+    rng = random.Random(seed)
+    out: dict[str, dict[str, float]] = {}
+    for path in ("/api/v1/milestones", "/api/v1/contracts"):
+        total = api.get(path, params={"limit": 1}).raise_for_status().json()["total"]
+        times = []
+        for offset in [0, *(rng.randrange(max(total - 50, 1)) for _ in range(pages - 1))]:
+            started = time.perf_counter()
+            api.get(path, params={"offset": offset, "limit": 50}).raise_for_status()
+            times.append((time.perf_counter() - started) * 1000)
+        out[path] = {
+            "total": total,
+            "pages": len(times),
+            "median_ms": round(statistics.median(times), 2),
+            "max_ms": round(max(times), 2),
+        }
+    return out
+
+
+def bench_feed(api: httpx.Client, page: int, consumer: str) -> dict[str, float]:
     api.get(
         f"/api/v1/feed/{consumer}", params={"limit": 1}
     ).raise_for_status()  # warm up; reading changes nothing
@@ -156,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     engine = make_engine(args.db)
-    token = setup(engine)
+    consumer = f"bench-{os.getpid()}"
+    token = setup(engine, consumer)
     keys = milestone_keys(engine, args.requests, args.seed)
     published = announce_completed(engine)
     engine.dispose()
@@ -167,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=120
         ) as api:
             print(f"GET milestone: {bench_milestones(api, keys)}", flush=True)
-            print(f"feed ({published} entries published): {bench_feed(api, args.page)}", flush=True)
+            print(f"list pages: {bench_lists(api, args.seed)}", flush=True)
+            print(f"feed ({published} entries published): {bench_feed(api, args.page, consumer)}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

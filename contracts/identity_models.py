@@ -43,6 +43,8 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    consumer: Mapped[str | None] = mapped_column(String(40))
+    """The one feed consumer this token may read and acknowledge; None: every consumer (migration 0011)."""
 
 
 class SignInAttempt(Base):

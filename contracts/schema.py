@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from contracts import finops_models as _finops_models  # noqa: F401
 from contracts import identity_models as _identity_models  # noqa: F401
+from contracts import run_models as _run_models  # noqa: F401
 from contracts.models import Base
 
 METADATA = Base.metadata

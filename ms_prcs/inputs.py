@@ -339,10 +339,11 @@ def error_path(loc: tuple[int | str, ...], context: Mapping[str, Any] | None = N
     return path or "(top)"
 
 
-def first_problem(exc: ValidationError) -> tuple[str, str]:
-    """The first error of a validation as (path, problem), in the loader's words."""
+def first_problem(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> tuple[str, str]:
+    """The first error of a validation as (path, problem), in the loader's words; ``prefix`` is where the
+    validated value sits (a streamed entry validated alone is ``("contracts", 7)``)."""
     error = exc.errors(include_url=False)[0]
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    loc = prefix + tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     context = error.get("ctx")
     if error["type"] == "ms_prcs" and context:
         return error_path(loc, context), str(context["message"])

@@ -5,7 +5,9 @@ as a table or dumps as JSON without the printer knowing the schema. They live he
 because they are the CLI's shape of the data, not rules; the services in ``contracts`` stay small.
 Another screen section (the engine's "why not complete") is one more key in :func:`milestone_detail`.
 
-Lists are one query each (joined and grouped), so listing thousands of milestones is not a query apiece.
+Lists are one query each (joined and grouped), so listing thousands of milestones is not a query apiece;
+given a ``limit`` they choose the page in SQL first, in key order, and count only its rows' details, and
+``count_*`` gives the total of a paged answer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from conditions.sql_rules import SqlRules
 from contracts.audit import ObjectType, history_order
@@ -32,7 +35,14 @@ from contracts.models import (
     StatusChange,
 )
 from contracts.projects import referencing_contracts
-from contracts.status import ConditionStatus, ConditionType, MilestoneSource, MilestoneStatus
+from contracts.sql_hints import plain
+from contracts.status import (
+    ConditionStatus,
+    ConditionType,
+    ContractStatus,
+    MilestoneSource,
+    MilestoneStatus,
+)
 from contracts.templates import get_milestone_template, list_milestone_templates
 from ms_prcs.explain import explain
 
@@ -158,16 +168,52 @@ def milestone_detail(
 MILESTONE_COLUMNS = ("milestone", "descr", "status", "required", "conditions", "est_date", "completed_on")
 
 
+def _milestone_filters(
+    contract: ContractKey | None, business_unit: str | None, status: MilestoneStatus | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if contract is not None:
+        where += [
+            Contract.business_unit == contract.business_unit,
+            Contract.contract_num == contract.contract_num,
+        ]
+    if business_unit is not None:
+        where.append(Contract.business_unit == business_unit.upper())
+    if status is not None:
+        where.append(Milestone.status == status)
+    return where
+
+
+def _milestone_order() -> tuple[InstrumentedAttribute[Any], ...]:
+    """Key order: unique, so pages never overlap, and what the contract and milestone indexes walk."""
+    return (Contract.business_unit, Contract.contract_num, Milestone.milestone_id, Milestone.milestone_num)
+
+
 def list_milestones(
     session: Session,
     *,
     contract: ContractKey | None = None,
     business_unit: str | None = None,
     status: MilestoneStatus | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Milestones in key order with ``completed/total`` condition counts, in one grouped query."""
+    """Milestones in key order with ``completed/total`` condition counts; with ``limit``, the page from
+    ``offset`` only: its milestones are chosen first (ordered and limited in SQL, walking the key indexes,
+    so a page of 50 reads 50 milestones whatever the table's size), then only their conditions are counted."""
     if contract is not None:
         get_contract(session, contract)  # an unknown contract is an error, not an empty list
+    where = _milestone_filters(contract, business_unit, status)
+    if limit is not None:
+        page = (
+            select(Milestone.id)
+            .join(Contract, Milestone.contract_pk == Contract.id)
+            .where(*where)
+            .order_by(*_milestone_order())
+            .offset(offset)
+            .limit(limit)
+        )
+        where = [Milestone.id.in_(list(session.scalars(page)))]
     completed = func.sum(case((MilestoneCondition.condition_status == ConditionStatus.COMPLETED, 1), else_=0))
     query = (
         select(
@@ -179,19 +225,10 @@ def list_milestones(
         )
         .join(Contract, Milestone.contract_pk == Contract.id)
         .outerjoin(MilestoneCondition, MilestoneCondition.milestone_pk == Milestone.id)
+        .where(*where)
         .group_by(Milestone.id, Contract.business_unit, Contract.contract_num)
-        .order_by(
-            Contract.business_unit, Contract.contract_num, Milestone.milestone_id, Milestone.milestone_num
-        )
+        .order_by(*_milestone_order())
     )
-    if contract is not None:
-        query = query.where(
-            Contract.business_unit == contract.business_unit, Contract.contract_num == contract.contract_num
-        )
-    if business_unit is not None:
-        query = query.where(Contract.business_unit == business_unit.upper())
-    if status is not None:
-        query = query.where(Milestone.status == status)
     return [
         {
             "milestone": f"{bu}/{num}/{m.milestone_id}/{m.milestone_num}",
@@ -207,33 +244,79 @@ def list_milestones(
     ]
 
 
+def count_milestones(
+    session: Session,
+    *,
+    contract: ContractKey | None = None,
+    business_unit: str | None = None,
+    status: MilestoneStatus | None = None,
+) -> int:
+    """How many milestones :func:`list_milestones` lists with these filters (a page's ``total``)."""
+    if contract is not None:
+        get_contract(session, contract)
+    query = select(func.count()).select_from(Milestone)
+    where = _milestone_filters(contract, business_unit, status)
+    if contract is not None or business_unit is not None:
+        query = query.join(Contract, Milestone.contract_pk == Contract.id)
+    return session.scalar(query.where(*where)) or 0
+
+
 CONTRACT_COLUMNS = ("contract", "descr", "customer", "currency", "status", "lines", "amount", "milestones")
 
 
-def list_contracts(session: Session, business_unit: str | None = None) -> list[dict[str, Any]]:
-    """Contracts with their line count and total amount, and their milestone count (two grouped subqueries)."""
-    lines = (
-        select(
-            ContractLine.contract_pk,
-            func.count().label("lines"),
-            func.sum(ContractLine.amount).label("amount"),
-        )
-        .group_by(ContractLine.contract_pk)
-        .subquery()
-    )
-    milestones = (
-        select(Milestone.contract_pk, func.count().label("milestones"))
-        .group_by(Milestone.contract_pk)
-        .subquery()
-    )
-    query = (
-        select(Contract, lines.c.lines, lines.c.amount, milestones.c.milestones)
-        .outerjoin(lines, lines.c.contract_pk == Contract.id)
-        .outerjoin(milestones, milestones.c.contract_pk == Contract.id)
-        .order_by(Contract.business_unit, Contract.contract_num)
-    )
+def _contract_filters(business_unit: str | None, status: ContractStatus | None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
     if business_unit is not None:
-        query = query.where(Contract.business_unit == business_unit.upper())
+        where.append(Contract.business_unit == business_unit.upper())
+    if status is not None:
+        where.append(Contract.status == status)
+    return where
+
+
+def list_contracts(
+    session: Session,
+    business_unit: str | None = None,
+    *,
+    status: ContractStatus | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Contracts in key order with their line count and total amount, and their milestone count (two
+    grouped subqueries); with ``limit``, the page from ``offset`` only: its contracts are chosen first
+    (ordered and limited in SQL), then only their lines and milestones are counted."""
+    where = _contract_filters(business_unit, status)
+    order: tuple[ColumnElement[Any], ...] = (
+        Contract.business_unit.expression,
+        Contract.contract_num.expression,
+    )
+    lines = select(
+        ContractLine.contract_pk, func.count().label("lines"), func.sum(ContractLine.amount).label("amount")
+    ).group_by(ContractLine.contract_pk)
+    milestones = select(Milestone.contract_pk, func.count().label("milestones")).group_by(
+        Milestone.contract_pk
+    )
+    if limit is not None:
+        page = (
+            select(Contract.id)
+            .where(*where)
+            .order_by(Contract.business_unit, Contract.contract_num)
+            .offset(offset)
+            .limit(limit)
+        )
+        ids = list(session.scalars(page))
+        where = [Contract.id.in_(ids)]
+        # sort the page's rows, found by primary key: SQLite would otherwise walk the key index to the end
+        order = (plain(Contract.business_unit.expression), plain(Contract.contract_num.expression))
+        lines = lines.where(ContractLine.contract_pk.in_(ids))
+        milestones = milestones.where(Milestone.contract_pk.in_(ids))
+    line_totals, milestone_counts = lines.subquery(), milestones.subquery()
+    query = (
+        select(Contract, line_totals.c.lines, line_totals.c.amount, milestone_counts.c.milestones)
+        .outerjoin(line_totals, line_totals.c.contract_pk == Contract.id)
+        .outerjoin(milestone_counts, milestone_counts.c.contract_pk == Contract.id)
+        .where(*where)
+        .order_by(*order)
+    )
     return [
         {
             "contract": c.key,
@@ -247,6 +330,14 @@ def list_contracts(session: Session, business_unit: str | None = None) -> list[d
         }
         for c, n_lines, amount, n_milestones in session.execute(query)
     ]
+
+
+def count_contracts(
+    session: Session, business_unit: str | None = None, *, status: ContractStatus | None = None
+) -> int:
+    """How many contracts :func:`list_contracts` lists with these filters (a page's ``total``)."""
+    query = select(func.count()).select_from(Contract).where(*_contract_filters(business_unit, status))
+    return session.scalar(query) or 0
 
 
 def contract_detail(session: Session, key: ContractKey) -> dict[str, Any]:

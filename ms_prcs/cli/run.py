@@ -14,13 +14,14 @@ from dataclasses import replace
 
 import click
 
-from contracts.errors import JobAlreadyRan
+from contracts.errors import InvalidInput, JobAlreadyRan
 from contracts.keys import ContractKey, MilestoneKey
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import format_table, print_json
 from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, plural, whole
 from ms_prcs.engine import RunControl, RunResult, Severity, process
+from ms_prcs.engine import workers as parallel
 from ms_prcs.engine.process import ProgressCallback
 from ms_prcs.engine.runlock import LockPolicy
 
@@ -60,7 +61,14 @@ SHOWN_KEYS = 50
     type=whole(1),
     default=1,
     show_default=True,
-    help="Worker processes splitting the scope by business unit (PostgreSQL).",
+    help="Worker processes sharing the scope in milestone id ranges (PostgreSQL).",
+)
+@click.option(
+    "--join",
+    "join_run",
+    type=whole(1),
+    metavar="RUN",
+    help="Help the running run RUN (process instance, started with --workers) from this host, then stop.",
 )
 @json_option
 @pass_app
@@ -79,9 +87,25 @@ def run_command(
     wait: bool,
     wait_timeout: float | None,
     workers: int,
+    join_run: int | None,
 ) -> None:
     """Process Ready milestones once (CA_MS_PRCS): complete those whose conditions are met as of the as-of
     date, chains included, committing in chunks. Exit code 3 if the run logged errors."""
+    if join_run is not None:
+        given = {
+            "--bu": bool(business_units),
+            "--contract": contract is not None,
+            "--milestone": milestone is not None,
+            "--as-of": as_of is not None,
+            "--dry-run": dry_run,
+            "--chunk-size": chunk_size is not None,
+            "--job": job_name is not None,
+            "--force": force,
+            "--wait": wait or wait_timeout is not None,
+            "--workers": workers != 1,
+        }
+        _join(app, join_run, [name for name, on in given.items() if on])
+        return
     control = RunControl(
         as_of=as_of or app.settings.today(),
         business_units=business_units,
@@ -117,6 +141,35 @@ def run_command(
         click.echo(summary(result, control))
     if result.has_errors:
         ctx.exit(EXIT_RUN_ERRORS)
+
+
+def _join(app: AppContext, process_instance: int, conflicting: list[str]) -> None:
+    """``--join RUN``: work ranges of the run until none is left; the run's own summary counts them."""
+    if conflicting:
+        raise InvalidInput(
+            f"--join {process_instance} works on that run's scope, as-of date and ranges: leave out "
+            + ", ".join(conflicting)
+        )
+    worked = parallel.join(app.engine, app.settings, process_instance)
+    tally = worked.tally
+    if app.json_output:
+        print_json(
+            {
+                "process_instance": process_instance,
+                "ranges": worked.ranges,
+                "milestones_processed": tally.processed,
+                "milestones_completed": tally.milestones_completed,
+                "conditions_completed": dict(tally.conditions),
+                "chunks": tally.chunks,
+                "feed_entries": tally.feed_entries,
+            }
+        )
+        return
+    click.echo(
+        f"Joined process instance {process_instance}: {plural(worked.ranges, 'range')} worked,"
+        f" {tally.processed} Ready milestones processed, {tally.milestones_completed} completed"
+        f"\n  the run's summary: ms-prcs runs show {process_instance}"
+    )
 
 
 def _progress_bar(stack: ExitStack) -> ProgressCallback | None:

@@ -17,7 +17,9 @@ from ms_prcs.cli.output import emit
 from ms_prcs.cli.params import done
 from ms_prcs.service import credentials, rights
 
-TOKEN_COLUMNS = ("id", "user", "prefix", "scopes", "descr", "created_at", "last_used_at", "revoked_at")
+TOKEN_COLUMNS = (
+    "id", "user", "prefix", "scopes", "descr", "created_at", "last_used_at", "revoked_at", "consumer",
+)  # fmt: skip
 
 
 @main.command("serve")
@@ -69,10 +71,20 @@ def token() -> None:
 )
 @click.option("--descr", default="", help="What the token is for.")
 @click.option("--expires", type=click.IntRange(min=1), metavar="DAYS", help="Expire after this many days.")
+@click.option(
+    "--consumer",
+    metavar="NAME",
+    help="Bind a feed token to this feed consumer: it may read and acknowledge no other.",
+)
 @json_option
 @pass_app
 def token_create(
-    app: AppContext, user_id: str, scopes: tuple[str, ...], descr: str, expires: int | None
+    app: AppContext,
+    user_id: str,
+    scopes: tuple[str, ...],
+    descr: str,
+    expires: int | None,
+    consumer: str | None,
 ) -> None:
     """Create a token; its text is printed once and cannot be shown again."""
     who = app.who()
@@ -80,13 +92,14 @@ def token_create(
         rights.ensure_roles(session)
         expires_at = who.at + dt.timedelta(days=expires) if expires else None
         row, text = credentials.create_token(
-            session, user_id, scopes, who, descr=descr, expires_at=expires_at
+            session, user_id, scopes, who, descr=descr, expires_at=expires_at, consumer=consumer
         )
         record = credentials.token_record(row)
     if app.json_output:
         done(app, "", **record, token=text)
         return
-    click.echo(f"token {record['id']} for user {user_id} (scopes {', '.join(record['scopes'])}):")
+    bound = f", feed consumer {consumer}" if consumer else ""
+    click.echo(f"token {record['id']} for user {user_id} (scopes {', '.join(record['scopes'])}{bound}):")
     click.echo(text)
     click.echo("Store it now: it is not shown again.", err=True)
 

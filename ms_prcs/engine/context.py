@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -22,6 +22,10 @@ class RunContext:
     tally: Tally
     now: dt.datetime
     """The wall-clock time stamped on the current chunk's StatusChange rows (one value per chunk)."""
+    present: dict[str, bool] = field(default_factory=dict)
+    """Whether a rule has any rows to work on in this run (workflow steps, Ready Milestone conditions), asked
+    once, at its first use: a rule with nothing to read is skipped in every chunk and pass instead of
+    running a statement that finds nothing (:func:`ms_prcs.engine.complete.chain_pass`)."""
 
     @property
     def as_of(self) -> dt.date:

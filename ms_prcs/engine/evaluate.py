@@ -38,8 +38,9 @@ def pick_candidates(ctx: RunContext, after: int, limit: int) -> tuple[int, int, 
     """Fill CANDIDATES with the next ``limit`` milestones in scope with an id above ``after`` that the run
     processes (:func:`processed_by_run`).
 
-    Returns (count, low, high): every candidate id lies in ``low..high``. Keyset paging on the primary key, so each chunk is a range scan
-    and a milestone completed by an earlier chunk's chain is simply no longer Ready when its turn comes.
+    Returns (count, low, high): the smallest and largest candidate id. Keyset paging on the primary key, so
+    each chunk is a range scan and a milestone completed by an earlier chunk's chain is simply no longer Ready
+    when its turn comes.
     """
     conn = ctx.conn
     ready = (
@@ -51,9 +52,13 @@ def pick_candidates(ctx: RunContext, after: int, limit: int) -> tuple[int, int, 
     count = conn.execute(CANDIDATES.insert().from_select(["milestone_pk"], ready)).rowcount
     if not count:
         return 0, 0, 0
-    hi = conn.scalar(sa.select(sa.func.max(CANDIDATES.c.milestone_pk)))  # the primary key's last entry
+    # the primary key's first and last entries: a run scoped to a few milestones (an approval completing at
+    # once, "why not complete") reads just their range, not every id between ``after`` and them
+    lo, hi = conn.execute(
+        sa.select(sa.func.min(CANDIDATES.c.milestone_pk), sa.func.max(CANDIDATES.c.milestone_pk))
+    ).one()
     tables.analyze(conn, CANDIDATES)
-    return int(count), after + 1, int(hi or 0)
+    return int(count), int(lo), int(hi)
 
 
 def evaluate_conditions(ctx: RunContext, lo: int, hi: int) -> None:
@@ -74,13 +79,16 @@ def evaluate_conditions(ctx: RunContext, lo: int, hi: int) -> None:
     )
 
 
-def keep_blocked(ctx: RunContext) -> None:
-    """Set the blocked conditions aside: EVALUATED is reused by the chain passes, the warnings come last."""
-    ctx.conn.execute(
-        BLOCKED_CONDITIONS.insert().from_select(
-            ["condition_pk", "milestone_pk"],
-            sa.select(EVALUATED.c.condition_pk, EVALUATED.c.milestone_pk).where(
-                EVALUATED.c.verdict == BLOCKED
-            ),
-        )
+def keep_blocked(ctx: RunContext) -> int:
+    """Set the blocked conditions aside: EVALUATED is reused by the chain passes, the warnings come last.
+    Returns how many there are (none: no warnings to look for)."""
+    return int(
+        ctx.conn.execute(
+            BLOCKED_CONDITIONS.insert().from_select(
+                ["condition_pk", "milestone_pk"],
+                sa.select(EVALUATED.c.condition_pk, EVALUATED.c.milestone_pk).where(
+                    EVALUATED.c.verdict == BLOCKED
+                ),
+            )
+        ).rowcount
     )

@@ -20,7 +20,7 @@ from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import RunMessage, Severity
-from ms_prcs.engine.tables import BLOCKED_CONDITIONS
+from ms_prcs.engine.tables import BLOCKED_CONDITIONS, among
 
 _m = table_of(Milestone)
 _c = table_of(MilestoneCondition)
@@ -65,13 +65,14 @@ def blocked_warnings(ctx: RunContext) -> list[RunMessage]:
             ref.c.milestone_num.label("ref_num"),
         )
         .select_from(
-            BLOCKED_CONDITIONS.join(_c, _c.c.id == plain(BLOCKED_CONDITIONS.c.condition_pk))
-            .join(_m, _m.c.id == _c.c.milestone_pk)
+            _c.join(_m, _m.c.id == _c.c.milestone_pk)
             .join(_k, _k.c.id == _m.c.contract_pk)
             .outerjoin(ref, ref.c.id == _c.c.ref_milestone_pk)
             .outerjoin(ref_k, ref_k.c.id == ref.c.contract_pk)
         )
         .where(
+            # not a join from the scratch table (see among)
+            among(_c.c.id, sa.select(BLOCKED_CONDITIONS.c.condition_pk)),
             plain(_m.c.status) == MilestoneStatus.READY,
             ~can_complete,
         )

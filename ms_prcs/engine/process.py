@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -39,6 +40,16 @@ ProgressCallback = Callable[[int, int | None], None]
 
 DEFAULT_MAX_PASSES = 1000
 """Chain passes per chunk before the guard stops: far beyond any real chain, short of running forever."""
+
+
+class ChunkHooks(Protocol):
+    """What a worker of a run split over ranges (:mod:`ms_prcs.engine.ranges`) does inside every chunk's
+    transaction: ``begin`` checks that its claim on the range still holds (raising ends the chunk, rolled
+    back), ``end`` records the range's progress with the chunk's writes."""
+
+    def begin(self, ctx: RunContext) -> None: ...
+
+    def end(self, ctx: RunContext, hi: int) -> None: ...
 
 
 def utc_now() -> dt.datetime:
@@ -109,12 +120,12 @@ def process(
             ctx = RunContext(conn, control, scope, process_instance, Tally(), started)
             with runlock.Heartbeat(engine, process_instance, policy.heartbeat_limit_s / 4, now):
                 try:
-                    if workers > 1 and conn.dialect.name == "postgresql":
+                    if workers > 1 and scope.milestone_pk is None:
                         from ms_prcs.engine import workers as parallel  # spawns processes: only when asked
 
-                        finished = parallel.run(ctx, engine, settings, workers, should_stop) and _final_pass(
-                            ctx, now, max_passes, should_stop
-                        )
+                        finished = parallel.run(
+                            ctx, engine, settings, sql, workers, should_stop, max_passes
+                        ) and _final_pass(ctx, now, max_passes, should_stop)
                     else:
                         finished = _run_chunks(ctx, settings, sql, on_progress, now, max_passes, should_stop)
                     with conn.begin():
@@ -218,10 +229,12 @@ def _run_chunks(
     should_stop: Callable[[], bool] | None = None,
     *,
     record: bool = True,
+    after: int = 0,
+    hooks: ChunkHooks | None = None,
 ) -> bool:
-    """The chunk loop; returns False when ``should_stop`` ended it early (every chunk so far committed).
-    ``record=False`` (a worker of a run) writes its messages but not the counts on the run's row: the run
-    merges the workers' counts."""
+    """The chunk loop over milestone ids above ``after``; returns False when ``should_stop`` ended it early
+    (every chunk so far committed). ``record=False`` (a worker of a run) writes its messages but not the
+    counts on the run's row: the run merges the workers' counts."""
     conn = ctx.conn
     total = None
     if on_progress:
@@ -230,7 +243,6 @@ def _run_chunks(
         else:
             with conn.begin():
                 total = _count_ready(conn, ctx.scope)
-    after = 0
     while True:
         # SQL conditions first, on their own read-only connection: never inside the write transaction
         found = sql.prepare(ctx, after, settings.chunk_size)
@@ -238,7 +250,9 @@ def _run_chunks(
             after_next = _chunk(ctx, after, settings.chunk_size, sql, found, now, max_passes, record)
         else:
             with conn.begin():
-                after_next = _chunk(ctx, after, settings.chunk_size, sql, found, now, max_passes, record)
+                after_next = _chunk(
+                    ctx, after, settings.chunk_size, sql, found, now, max_passes, record, hooks
+                )
         if after_next is None:
             return True
         after = after_next
@@ -257,12 +271,15 @@ def _chunk(
     now: Callable[[], dt.datetime],
     max_passes: int,
     record: bool = True,
+    hooks: ChunkHooks | None = None,
 ) -> int | None:
     """One chunk, in the caller's transaction, with the SQL verdicts ``found`` before it; returns the
     highest milestone id it took, or None when there was nothing left."""
     conn = ctx.conn
     ctx.now = now()
     lock_chunk(conn, ctx.scope, ctx.process_instance, ctx.now)
+    if hooks is not None:
+        hooks.begin(ctx)
     tables.clear(conn)
     count, lo, hi = evaluate.pick_candidates(ctx, after, size)
     if not count:
@@ -273,7 +290,7 @@ def _chunk(
     evaluate.evaluate_conditions(ctx, lo, hi)
     sql.apply(ctx, found)
     messages = list(found.messages)
-    evaluate.keep_blocked(ctx)
+    blocked = evaluate.keep_blocked(ctx)
     complete.complete_conditions(ctx)
     done = complete.complete_milestones(ctx, tables.CANDIDATES, (lo, hi))
     passes = 1
@@ -284,7 +301,8 @@ def _chunk(
         done = complete.chain_pass(ctx)
         passes += 1 if done else 0  # a pass counts when it completed something
     tally.passes += passes
-    messages += findings.blocked_warnings(ctx)
+    if blocked:
+        messages += findings.blocked_warnings(ctx)
     if ctx.dry_run:
         tally.completed_keys += complete.completed_keys(ctx)
     elif ctx.process_instance is not None:
@@ -294,6 +312,8 @@ def _chunk(
         runlog.write_messages(conn, ctx.process_instance, batch)
         if record:
             runlog.save_counts(conn, ctx.process_instance, tally, ctx.now)
+    if hooks is not None:
+        hooks.end(ctx, hi)
     return hi
 
 
@@ -375,7 +395,7 @@ def _record_failure(conn: sa.Connection, ctx: RunContext, exc: BaseException, at
             batch = ctx.tally.note([RunMessage(Severity.ERROR, "", text)])
             runlog.write_messages(conn, ctx.process_instance, batch)
             runlog.finish(conn, ctx.process_instance, ctx.tally, Outcome.FAILED, at)
-    except Exception:  # noqa: BLE001 - the original error is the one to raise
+    except Exception:  # the original error is the one to raise
         pass
 
 
@@ -385,7 +405,7 @@ def _drop_tables(conn: sa.Connection) -> None:
             conn.rollback()
         with conn.begin():
             tables.drop(conn)
-    except Exception:  # noqa: BLE001 - the connection is closed next anyway
+    except Exception:  # the connection is closed next anyway
         pass
 
 

@@ -305,5 +305,5 @@ class Heartbeat:
                         )
                         .values(heartbeat_at=self.now())
                     )
-            except Exception:  # noqa: BLE001 - a missed beat is not a reason to stop a run
+            except Exception:  # a missed beat is not a reason to stop a run
                 log.warning("heartbeat of run %s failed; trying again", self.process_instance, exc_info=True)

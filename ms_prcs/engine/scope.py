@@ -31,8 +31,8 @@ class Scope:
     milestone_pk: int | None = None
     milestone_pks: tuple[int, ...] | None = None
     """The milestone and what it reaches (``RunControl.reach``), when that is more than the milestone."""
-    contract_range: tuple[int, int] | None = None
-    """Contract ids ``lo..hi`` (inclusive): one worker's share of a large business unit (``--workers``)."""
+    milestone_range: tuple[int, int] | None = None
+    """Milestone ids ``lo..hi`` (inclusive): one range of a run split over workers (:mod:`ms_prcs.engine.ranges`)."""
     chunk_locks: bool = True
     """False for a worker of a run that holds the run lock for the whole scope: the run's own workers must
     not serialize on the chunk-level advisory locks (see :func:`lock_chunk`)."""
@@ -46,8 +46,8 @@ class Scope:
             terms.append(m.c.id == self.milestone_pk)
         if self.contract_pk is not None:
             terms.append(m.c.contract_pk == self.contract_pk)
-        if self.contract_range is not None:
-            terms.append(m.c.contract_pk.between(*self.contract_range))
+        if self.milestone_range is not None:
+            terms.append(m.c.id.between(*self.milestone_range))
         if self.business_units:
             terms.append(
                 m.c.contract_pk.in_(
@@ -135,7 +135,7 @@ def lock_chunk(conn: sa.Connection, scope: Scope, process_instance: int | None, 
 
     These locks are the second line of defence: the run lock (:mod:`ms_prcs.engine.runlock`) already keeps
     a second run off the scope. The workers of one run (``--workers``) skip them (``scope.chunk_locks``),
-    else they would take turns. On PostgreSQL the heartbeat is not written here: that row lock would be
+    else they would take turns, and take them shared instead (:func:`lock_chunk_shared`). On PostgreSQL the heartbeat is not written here: that row lock would be
     held for the whole chunk and stall the run's heartbeat thread; the chunk's counts refresh it at its end.
     """
     if conn.dialect.name != "postgresql":
@@ -155,6 +155,20 @@ def lock_chunk(conn: sa.Connection, scope: Scope, process_instance: int | None, 
     conn.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(_LOCK_CLASS, 0)))
     for bu in units:
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_CLASS, _unit_key(bu))))
+
+
+def lock_chunk_shared(conn: sa.Connection, units: tuple[str, ...]) -> None:
+    """PostgreSQL: what a worker of a run split over ranges takes for its chunk instead of :func:`lock_chunk`.
+
+    Shared, so the run's workers never wait for one another; but a run that took the run lock over from a
+    dead run (``lock_chunk``, exclusive on a unit or on "all units") waits for the chunk a worker of the
+    dead run still has in flight, and the worker's next chunk sees that its run is no longer Processing.
+    ``units`` is every unit the run writes to (all existing units for a run over all of them)."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(_LOCK_CLASS, 0)))
+    for bu in units:
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(_LOCK_CLASS, _unit_key(bu))))
 
 
 def _unit_key(business_unit: str) -> int:

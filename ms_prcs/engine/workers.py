@@ -1,191 +1,262 @@
-"""``--workers N`` on PostgreSQL: one run's scope split over N processes, merged into one process instance.
+"""``--workers N`` and ``--join RUN``: one run's scope worked by several processes, on one host or several.
 
 The run (the parent) has already recorded its ``process_run`` row and taken the run lock for the whole
-scope. It splits the Ready milestones in scope into at most N shares: whole business units, packed
-greedily (largest first, onto the least loaded worker), except that a unit larger than a worker's fair
-share is cut into contract id ranges of about that size. Each worker is a fresh process ("spawn": no
-inherited connections) that runs the engine's chunk loop over its share under the parent's process
-instance, so its StatusChange rows and feed entries belong to the one run. Workers skip the chunk-level
-advisory locks (the run lock already keeps other runs out; with them, the workers would take turns) and
-write their messages but not the counts on the run's row.
+scope. It writes its ranges (:mod:`ms_prcs.engine.ranges`: contiguous milestone id ranges of one chunk
+each), starts N - 1 worker processes on PostgreSQL ("spawn": no inherited connections) and works ranges
+itself; ``ms-prcs run --join RUN`` on any host with the same database adds workers. Every worker claims the
+next range as it finishes one, runs the engine's chunk loop over it under the run's process instance (its
+StatusChange rows, feed entries and messages belong to the one run), and leaves when no range is left to
+claim. Workers skip the exclusive chunk-level advisory locks (the run lock already keeps other runs out;
+with them, the workers would take turns) and take them shared instead
+(:func:`~ms_prcs.engine.scope.lock_chunk_shared`).
 
-Then the parent runs the chain pass seeded with every milestone the run completed: a milestone waiting on
-one that another worker completed is completed there, so the end state is the one a single process
-reaches (the engine is a fixpoint: completing more never un-meets anything). The parent adds the workers'
-counts and message counts to its own.
+The parent waits until every range is done, taking again the ranges of workers that died, then adds up the
+ranges' counts and runs the chain pass seeded with every milestone the run completed
+(:func:`ms_prcs.engine.process._final_pass`): a milestone waiting on one completed in another range is
+completed there, so the end state is the one a single process reaches (the engine is a fixpoint:
+completing more never un-meets anything).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
+import json
+import logging
 import multiprocessing
+import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import import_module
+from typing import Any
 
 import sqlalchemy as sa
 
-from contracts.models import Contract, Milestone
-from contracts.schema import table_of
-from contracts.status import MilestoneStatus
+from contracts.keys import ContractKey, MilestoneKey
+from ms_prcs.engine import ranges, runlock, tables
 from ms_prcs.engine.context import RunContext
-from ms_prcs.engine.control import MESSAGES_KEPT, RunControl, RunMessage
+from ms_prcs.engine.control import RunControl
 from ms_prcs.engine.runlog import Tally
-from ms_prcs.engine.scope import Scope
+from ms_prcs.engine.scope import Scope, resolve
+from ms_prcs.engine.sqlconds import SqlStatements
 from ms_prcs.settings import Settings
 
-_m = table_of(Milestone)
-_k = table_of(Contract)
+log = logging.getLogger("ms_prcs.engine.workers")
+
+POLL_S = 0.2
+"""How often the parent looks again while ranges are still held by live workers."""
+
+Stop = Callable[[], bool]
 
 
-@dataclass(frozen=True)
-class Share:
-    """Part of the scope and how many Ready milestones it holds (the weight the packing balances)."""
+@dataclass
+class Worked:
+    """What one worker did (its own chunks only): what ``--join`` reports."""
 
-    scope: Scope
-    ready: int
-
-
-@dataclass(frozen=True)
-class WorkerCounts:
-    processed: int
-    milestones_completed: int
-    conditions: dict[str, int]
-    chunks: int
-    passes: int
-    feed_entries: int
-    message_counts: dict[str, int]
-    messages: list[RunMessage]
-
-
-def partition(conn: sa.Connection, scope: Scope, workers: int) -> list[list[Scope]]:
-    """The scope split into at most ``workers`` lists of scopes, balanced by Ready milestones.
-
-    Two grouped queries at most per large unit: Ready milestones per business unit, and, for a unit above
-    the fair share, per contract id (cut into consecutive ranges)."""
-    ready = sa.and_(_m.c.status == MilestoneStatus.READY, scope.predicate(_m))
-    per_unit = conn.execute(
-        sa.select(_k.c.business_unit, sa.func.count())
-        .select_from(_m.join(_k, _k.c.id == _m.c.contract_pk))
-        .where(ready)
-        .group_by(_k.c.business_unit)
-    ).all()
-    total = sum(int(n) for _, n in per_unit)
-    if total == 0:
-        return []
-    fair = math.ceil(total / workers)
-    shares: list[Share] = []
-    for bu, n in per_unit:
-        unit_scope = replace(scope, business_units=(bu,), chunk_locks=False)
-        if n <= fair:
-            shares.append(Share(unit_scope, int(n)))
-            continue
-        per_contract = conn.execute(
-            sa.select(_m.c.contract_pk, sa.func.count())
-            .select_from(_m.join(_k, _k.c.id == _m.c.contract_pk))
-            .where(ready, _k.c.business_unit == bu)
-            .group_by(_m.c.contract_pk)
-            .order_by(_m.c.contract_pk)
-        ).all()
-        lo, acc = None, 0
-        for contract_pk, count in per_contract:
-            lo = contract_pk if lo is None else lo
-            acc += int(count)
-            if acc >= fair:
-                shares.append(Share(replace(unit_scope, contract_range=(lo, contract_pk)), acc))
-                lo, acc = None, 0
-        if lo is not None:
-            shares.append(Share(replace(unit_scope, contract_range=(lo, per_contract[-1][0])), acc))
-    bins: list[list[Share]] = [[] for _ in range(workers)]
-    for share in sorted(shares, key=lambda s: (-s.ready, s.scope.business_units, s.scope.contract_range)):
-        min(bins, key=lambda b: sum(s.ready for s in b)).append(share)
-    return [[s.scope for s in b] for b in bins if b]
+    ranges: int = 0
+    tally: Tally = field(default_factory=Tally)
 
 
 def run(
     ctx: RunContext,
     engine: sa.Engine,
     settings: Settings,
+    sql: SqlStatements,
     workers: int,
-    should_stop: Callable[[], bool] | None,
+    should_stop: Stop | None,
+    max_passes: int,
 ) -> bool:
-    """Run the workers over the partition of ``ctx``'s scope and add their counts to ``ctx.tally``;
-    returns False when ``should_stop`` says so once they are done (the final pass is then left out)."""
+    """Plan the ranges, work them with ``workers`` processes (this one included; only this one on SQLite,
+    which has one writer) and any that join, and set ``ctx.tally`` to their counts added up. Returns False
+    when ``should_stop`` said so (the final pass is then left out); every committed chunk is counted."""
     assert ctx.process_instance is not None
-    with ctx.conn.begin():
-        shares = partition(ctx.conn, ctx.scope, workers)
-    url = engine.url.render_as_string(hide_password=False)
-    if shares:
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=len(shares), mp_context=spawn) as pool:
-            futures = [
-                pool.submit(work, url, ctx.control, share, ctx.process_instance, settings, ctx.now)
-                for share in shares
-            ]
-            for future in futures:
-                _add(ctx.tally, future.result())
-    return not (should_stop is not None and should_stop())
+    conn = ctx.conn
+    with conn.begin():
+        planned = ranges.plan(conn, ctx, settings.chunk_size)
+        units = runlock.units_to_lock(conn, ctx.scope.lock_units())
+    children: list[Any] = []
+    spawn = multiprocessing.get_context("spawn")
+    stop_children = spawn.Event()
+    if conn.dialect.name == "postgresql":
+        url = engine.url.render_as_string(hide_password=False)
+        for _ in range(min(workers, planned) - 1):
+            child = spawn.Process(
+                target=_child,
+                args=(url, ctx.control, ctx.scope, ctx.process_instance, settings, stop_children),
+                daemon=True,
+            )
+            child.start()
+            children.append(child)
+    stopped = False
+    try:
+        while True:
+            work(
+                conn,
+                ctx.control,
+                ctx.scope,
+                ctx.process_instance,
+                settings,
+                sql,
+                units,
+                should_stop,
+                max_passes,
+            )
+            if should_stop is not None and should_stop():
+                stopped = True
+                break
+            with conn.begin():
+                if not ranges.left(conn, ctx.process_instance):
+                    break
+            # ranges held by live workers: wait for them, or for them to look dead (is_alive() reaps a dead
+            # child, whose pid would otherwise still exist, as a zombie, and look alive)
+            sum(child.is_alive() for child in children)
+            time.sleep(POLL_S)
+    finally:
+        stop_children.set()  # children still at work stop after their chunk in flight
+        for child in children:
+            child.join()
+            if child.exitcode:
+                log.warning(
+                    "worker %s of run %s exited with %s", child.pid, ctx.process_instance, child.exitcode
+                )
+    with conn.begin():
+        ctx.tally = ranges.merged(conn, ctx.process_instance)
+    return not stopped
 
 
 def work(
-    url: str,
+    conn: sa.Connection,
     control: RunControl,
-    scopes: list[Scope],
+    scope: Scope,
     process_instance: int,
     settings: Settings,
-    started: dt.datetime,
-) -> WorkerCounts:
-    """One worker process: the chunk loop over each of its scopes, under the run's process instance."""
-    from ms_prcs.db import make_engine
-    from ms_prcs.engine import tables
-    from ms_prcs.engine.sqlconds import SqlStatements
+    sql: SqlStatements,
+    units: tuple[str, ...],
+    should_stop: Stop | None,
+    max_passes: int,
+) -> Worked:
+    """Claim and work ranges of the run on ``conn`` (its scratch tables created) until none is left to claim
+    or ``should_stop`` says so between two chunks. A range taken from this worker (it looked dead) is left
+    at its next chunk; on any error the range in hand is given back and the error raised."""
+    engine_process = import_module(
+        "ms_prcs.engine.process"
+    )  # the module (``process`` the name is a function)
+    now: Callable[[], dt.datetime] = engine_process.utc_now
+    worked = Worked()
+    while not (should_stop is not None and should_stop()):
+        claim = ranges.claim(conn, process_instance, settings.heartbeat_limit_s, now())
+        if claim is None:
+            break
+        share = replace(scope, milestone_range=(claim.lo, claim.hi), chunk_locks=False)
+        before = Tally()
+        ranges.add(before, claim.tally)
+        ctx = RunContext(conn, control, share, process_instance, claim.tally, now())
+        try:
+            finished = engine_process._run_chunks(
+                ctx,
+                settings,
+                sql,
+                None,
+                now,
+                max_passes,
+                should_stop,
+                record=False,
+                after=claim.after,
+                hooks=ranges.RangeHooks(claim, units),
+            )
+        except ranges.ClaimLost:
+            log.warning("run %s: range %s was taken by another worker", process_instance, claim.range_no)
+            continue
+        except BaseException:
+            ranges.give_back(conn, claim)
+            raise
+        if finished:
+            ranges.finish(conn, claim, now())
+            worked.ranges += 1
+        else:  # stopped between two chunks: the range goes on with whoever claims it next
+            ranges.give_back(conn, claim)
+        _add_delta(worked.tally, claim.tally, before)
+    return worked
 
-    # ``ms_prcs.engine.process`` the attribute is the function; the module is the one with the chunk loop
-    engine_process = import_module("ms_prcs.engine.process")
+
+def _add_delta(total: Tally, after: Tally, before: Tally) -> None:
+    total.processed += after.processed - before.processed
+    total.milestones_completed += after.milestones_completed - before.milestones_completed
+    for kind, n in after.conditions.items():
+        total.conditions[kind] = total.conditions.get(kind, 0) + n - before.conditions.get(kind, 0)
+    total.chunks += after.chunks - before.chunks
+    total.feed_entries += after.feed_entries - before.feed_entries
+
+
+def _child(
+    url: str,
+    control: RunControl,
+    scope: Scope,
+    process_instance: int,
+    settings: Settings,
+    stop: Any,
+) -> None:
+    """A worker process started by the run: its own engine and connection, ranges until none is left."""
+    from ms_prcs.db import make_engine
 
     engine = make_engine(url)
-    tally = Tally()
     try:
-        with SqlStatements.for_run(engine, settings) as sql, engine.connect() as conn:
-            conn.execution_options(preserve_rowcount=True)
-            tables.in_memory(conn)
-            with conn.begin():
-                tables.create(conn)
-            for scope in scopes:
-                ctx = RunContext(conn, control, scope, process_instance, tally, started)
-                engine_process._run_chunks(
-                    ctx,
-                    settings,
-                    sql,
-                    None,
-                    engine_process.utc_now,
-                    engine_process.DEFAULT_MAX_PASSES,
-                    record=False,
-                )
+        _on_connection(engine, settings, control, scope, process_instance, stop.is_set)
     finally:
         engine.dispose()
-    return WorkerCounts(
-        tally.processed,
-        tally.milestones_completed,
-        dict(tally.conditions),
-        tally.chunks,
-        tally.passes,
-        tally.feed_entries,
-        dict(tally.message_counts),
-        list(tally.messages),
+
+
+def _on_connection(
+    engine: sa.Engine,
+    settings: Settings,
+    control: RunControl,
+    scope: Scope,
+    process_instance: int,
+    should_stop: Stop | None,
+) -> Worked:
+    from ms_prcs.engine.process import DEFAULT_MAX_PASSES
+
+    with SqlStatements.for_run(engine, settings) as sql, engine.connect() as conn:
+        conn.execution_options(preserve_rowcount=True)
+        tables.in_memory(conn)
+        with conn.begin():
+            tables.create(conn)
+            units = runlock.units_to_lock(conn, scope.lock_units())
+        try:
+            return work(
+                conn, control, scope, process_instance, settings, sql, units, should_stop, DEFAULT_MAX_PASSES
+            )
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            with conn.begin():
+                tables.drop(conn)
+
+
+def join(
+    engine: sa.Engine, settings: Settings, process_instance: int, should_stop: Stop | None = None
+) -> Worked:
+    """``ms-prcs run --join RUN``: work ranges of a running run from this process until none is left.
+
+    Refuses (:func:`ranges.joinable`, exit 1) an unknown run, one that has ended or looks dead, one on
+    SQLite and one that does not share its scope in ranges. The run's counts and outcome stay the run's:
+    its parent adds this worker's ranges to them when it finishes."""
+    from ms_prcs.engine.process import utc_now
+
+    with engine.connect() as conn, conn.begin():
+        row = ranges.joinable(conn, process_instance, settings.heartbeat_limit_s, utc_now())
+        control = _control(row.run_control)
+        scope = resolve(conn, control)
+    return _on_connection(engine, settings, control, scope, process_instance, should_stop)
+
+
+def _control(run_control: str) -> RunControl:
+    """The run's control back from its ``process_run`` row (what scope and as-of date to work on)."""
+    data = json.loads(run_control)
+    return RunControl(
+        as_of=dt.date.fromisoformat(data["as_of"]),
+        business_units=tuple(data.get("business_units") or ()),
+        contract=ContractKey.parse(data["contract"]) if data.get("contract") else None,
+        milestone=MilestoneKey.parse(data["milestone"]) if data.get("milestone") else None,
+        trigger=data.get("trigger") or "manual",
+        job_name=data.get("job_name"),
     )
-
-
-def _add(tally: Tally, counts: WorkerCounts) -> None:
-    tally.processed += counts.processed
-    tally.milestones_completed += counts.milestones_completed
-    for kind, n in counts.conditions.items():
-        tally.conditions[kind] = tally.conditions.get(kind, 0) + n
-    tally.chunks += counts.chunks
-    tally.passes += counts.passes
-    tally.feed_entries += counts.feed_entries
-    for severity, n in counts.message_counts.items():
-        tally.message_counts[severity] += n
-    tally.messages.extend(counts.messages[: max(0, MESSAGES_KEPT - len(tally.messages))])

@@ -10,29 +10,14 @@ from contracts import admin, milestones, templates
 from contracts.errors import LoadError
 from contracts.keys import ContractKey, MilestoneKey, get_milestone
 from contracts.specs import ConditionSpec
-from contracts.status import ContractStatus, CreatedFrom, MilestoneSource, MilestoneStatus, RequiredConditions
+from contracts.status import ContractStatus, CreatedFrom, MilestoneStatus, RequiredConditions
 from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.load import bulk_contracts
 from ms_prcs.load.context import LoadContext, at
 from ms_prcs.load.schema import ConditionEntry, ContractEntry, MilestoneEntry, MilestoneTemplateEntry
+from ms_prcs.load.specs import condition_spec, parse_ref
 
-
-def condition_spec(
-    entry: ConditionEntry, ref: MilestoneKey | None, ref_milestone_id: str | None
-) -> ConditionSpec:
-    project_given = any(entry.has(k) for k in ("project", "activity", "activity_status"))
-    return ConditionSpec(
-        condition_type=entry.type,
-        descr=entry.descr,
-        condition_date=entry.date,
-        sql_text=entry.sql,
-        source=entry.source or (MilestoneSource.PROJECTS if project_given else None),
-        ref=ref,
-        ref_milestone_id=ref_milestone_id,
-        days_lag=entry.days_lag,
-        project_id=entry.project,
-        activity_id=entry.activity,
-        activity_status=entry.activity_status,
-    )
+__all__ = ["condition_spec", "load_contracts", "load_milestone_templates", "parse_ref"]
 
 
 def load_milestone_templates(ctx: LoadContext, section: list[MilestoneTemplateEntry], path: str) -> None:
@@ -59,7 +44,24 @@ def load_milestone_templates(ctx: LoadContext, section: list[MilestoneTemplateEn
 def load_contracts(ctx: LoadContext, section: list[ContractEntry], path: str) -> None:
     """Contracts in two passes, so that a Milestone condition may name a milestone further down the file:
     first every contract with its lines, attributes and milestones, then every milestone's conditions.
-    Ready milestones and contract statuses are deferred to the end of the file."""
+    Set-based (:mod:`ms_prcs.load.bulk_contracts`) unless a milestone is copied from a template. Ready
+    milestones and contract statuses are deferred to the end of the file."""
+    if bulk_contracts.applies(section):
+        added, statuses = bulk_contracts.add_contracts(ctx, section, path)
+    else:
+        added, statuses = _add_one_by_one(ctx, section, path)
+    # Milestones are set Ready (in file order) before contracts change status, as a person would.
+    for milestone_key, milestone, milestone_path in added:
+        if milestone.status == MilestoneStatus.READY:
+            ctx.defer(f"{milestone_path}.status", _ready_move(ctx, milestone_key))
+    for status_path, key, status in statuses:
+        ctx.defer(status_path, _contract_status_move(ctx, key, status))
+
+
+def _add_one_by_one(
+    ctx: LoadContext, section: list[ContractEntry], path: str
+) -> tuple[list[tuple[MilestoneKey, MilestoneEntry, str]], list[tuple[str, ContractKey, ContractStatus]]]:
+    """Through the services, an entry at a time: a section with milestones copied from templates."""
     added: list[tuple[MilestoneKey, MilestoneEntry, str]] = []
     statuses: list[tuple[str, ContractKey, ContractStatus]] = []
     for i, entry in enumerate(section):
@@ -87,12 +89,7 @@ def load_contracts(ctx: LoadContext, section: list[ContractEntry], path: str) ->
     for milestone_key, milestone, milestone_path in added:
         for j, condition in enumerate(milestone.conditions):
             _add_condition(ctx, milestone_key, condition, f"{milestone_path}.conditions[{j}]")
-    # Milestones are set Ready (in file order) before contracts change status, as a person would.
-    for milestone_key, milestone, milestone_path in added:
-        if milestone.status == MilestoneStatus.READY:
-            ctx.defer(f"{milestone_path}.status", _ready_move(ctx, milestone_key))
-    for status_path, key, status in statuses:
-        ctx.defer(status_path, _contract_status_move(ctx, key, status))
+    return added, statuses
 
 
 def _add_milestone(ctx: LoadContext, contract: ContractKey, entry: MilestoneEntry, path: str) -> MilestoneKey:
@@ -130,14 +127,6 @@ def _add_condition(ctx: LoadContext, key: MilestoneKey, entry: ConditionEntry, p
     with at(path):
         milestones.add_condition(ctx.session, key, spec, ctx.who)
     ctx.counts["conditions"] += 1
-
-
-def parse_ref(text: str, contract: ContractKey) -> MilestoneKey:
-    """A full key, or ``MS_ID/NUM`` for a milestone of the same contract."""
-    parts = text.strip().split("/")
-    if len(parts) == 2:
-        return MilestoneKey.parse(f"{contract}/{text.strip()}")
-    return MilestoneKey.parse(text)
 
 
 def _ready_move(ctx: LoadContext, key: MilestoneKey) -> Callable[[], None]:

@@ -5,9 +5,10 @@ anything is written.
   a field silently lost).
 - YAML dates are read as text and checked by the schema, so ``2026-02-30`` is an error at its path, not
   a crash inside the YAML library; nesting deeper than Python's stack is refused as bad input.
-- JSON Lines (``.jsonl``, one ``{"section": entry}`` object a line) is validated a line at a time, so a
-  big file that is wrong in its last line is refused in the time it takes to read it, in memory that does
-  not grow with the file.
+- Every format is validated an entry at a time, so a big file that is wrong in its last entry is refused
+  in the time it takes to read it, in memory that does not grow with the file: JSON and YAML through
+  :mod:`ms_prcs.load.streaming`, JSON Lines (``.jsonl``, one ``{"section": entry}`` object a line) a line
+  at a time.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from contracts.errors import InvalidInput, LoadError
 from ms_prcs.inputs import first_problem, kind
 from ms_prcs.load.schema import SECTION_NAMES, LoadDocument
+from ms_prcs.load.streaming import Item, json_items, unique_pairs, yaml_items
 
 SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -53,18 +55,9 @@ _UniqueKeyLoader.yaml_implicit_resolvers = {
 }
 
 
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"key {key!r} is given twice")
-        result[key] = value
-    return result
-
-
 def parse_json(text: str) -> Any:
     """JSON with numbers as exact decimals and duplicate keys refused (``ValueError``)."""
-    return json.loads(text, object_pairs_hook=_unique_pairs, parse_float=Decimal)
+    return json.loads(text, object_pairs_hook=unique_pairs, parse_float=Decimal)
 
 
 def _read_text(path: Path) -> str:
@@ -97,7 +90,7 @@ def read_yaml(text: str) -> Any:
     """YAML text as data, keys given twice refused, dates left as text (for job files and load files)."""
     try:
         _check_depth(text)
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as exc:
         raise InvalidInput(f"not valid YAML: {exc}") from exc
     except RecursionError:
@@ -189,11 +182,116 @@ def _document_of_lines(path: Path) -> LoadDocument:
     return validated(sections, str(path))
 
 
+KEEP_BYTES = 8_000_000
+"""A JSON or YAML file up to this size keeps its validated entries for loading; a bigger one is validated
+holding one entry at a time and read again to load, so refusing it never takes memory that grows with it."""
+
+
+class _Check:
+    """Entries validated one at a time, reporting the problem that validating the whole document would:
+    the document's shape (not a mapping, an unknown section) before any section's, sections in load order,
+    and in a section its first bad entry. Sections after the earliest one with a problem are not validated
+    any more (their problems could not be the one reported), but the file is still read to its end, so that
+    a syntax error anywhere is reported first, as when the file was parsed whole."""
+
+    def __init__(self, where: str, keep: bool) -> None:
+        self.where = where
+        self.keep = keep
+        self.shape: tuple[str, str] | None = None
+        self.problems: dict[str, tuple[str, str]] = {}
+        self.rank = len(SECTION_NAMES)
+        self.sections: dict[str, list[Any]] = {}
+        self.whole: LoadDocument | None = None
+
+    def _wants(self, name: Any) -> bool:
+        return self.shape is None and _RANK.get(name, self.rank) < self.rank
+
+    def _problem(self, name: str, problem: tuple[str, str]) -> None:
+        self.problems[name] = problem
+        self.rank = min(self.rank, _RANK[name])
+        self.keep = False
+        self.sections.clear()
+
+    def item(self, item: Item) -> None:
+        match item:
+            case ("entry", name, index, entry):
+                if self._wants(name):
+                    try:
+                        model = _ENTRIES[name].validate_python(entry)
+                    except ValidationError as exc:
+                        self._problem(name, first_problem(exc, (name, index)))
+                    else:
+                        if self.keep:
+                            self.sections.setdefault(name, []).append(model)
+            case ("key", name):
+                if name not in _RANK and self.shape is None:
+                    self.shape = (str(name), f"unknown section (known: {', '.join(SECTION_NAMES)})")
+                    self.sections.clear()
+            case ("value", name, value):
+                if self._wants(name):
+                    try:
+                        section = getattr(LoadDocument.model_validate({name: value}), name)
+                    except ValidationError as exc:
+                        self._problem(name, first_problem(exc))
+                    else:
+                        self.sections[name] = list(section)
+            case ("document", value):
+                try:
+                    self.whole = LoadDocument.model_validate(value)
+                except ValidationError as exc:
+                    self.shape = first_problem(exc)
+
+    def document(self) -> LoadDocument:
+        """The validated document, or the first problem as a LoadError at ``where: path``."""
+        problem = self.shape or min(self.problems.items(), key=lambda p: _RANK[p[0]], default=(0, None))[1]
+        if problem is not None:
+            raise LoadError(f"{self.where}: {problem[0]}", problem[1])
+        if self.whole is not None:
+            return self.whole
+        return LoadDocument.model_construct(None, **self.sections)
+
+
+_RANK = {name: rank for rank, name in enumerate(SECTION_NAMES)}
+_ENTRIES: dict[str, TypeAdapter[Any]] = {
+    name: TypeAdapter(get_args(LoadDocument.model_fields[name].annotation)[0]) for name in SECTION_NAMES
+}
+"""Each section's entry type (``list[ContractEntry]`` -> ``ContractEntry``), to validate entries alone."""
+
+
+def _streamed(path: Path, keep: bool) -> LoadDocument:
+    """Read a JSON or YAML file an entry at a time, validating each (see :mod:`ms_prcs.load.streaming`)."""
+    check = _Check(str(path), keep)
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc})") from exc
+    with handle:
+        try:
+            if path.suffix.lower() == ".json":
+                items = json_items(path, handle)
+            else:
+                items = yaml_items(path, handle, _UniqueKeyLoader, MAX_DEPTH)
+            for item in items:
+                check.item(item)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"{path}: cannot be read ({exc})") from exc
+    return check.document()
+
+
 def check_file(path: Path) -> Callable[[], LoadDocument]:
-    """Validate ``path`` whole; returns how to get its document for loading (a JSON Lines file is read again
-    then, so that validating it never holds more than a line)."""
-    if path.suffix.lower() == ".jsonl":
+    """Validate ``path`` whole, holding one entry at a time; returns how to get its document for loading
+    (a file bigger than :data:`KEEP_BYTES`, and every JSON Lines file, is read again then)."""
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
         _validate_lines(path)
         return lambda: _document_of_lines(path)
-    document = validated(read_document(path), str(path))
-    return lambda: document
+    if suffix not in SUFFIXES:
+        raise InvalidInput(f"{path}: a load file must end in .yaml, .yml or .json (or .jsonl: JSON Lines)")
+    try:
+        small = path.stat().st_size <= KEEP_BYTES
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc})") from exc
+    document = _streamed(path, keep=small)
+    if small:
+        return lambda: document
+    return lambda: _streamed(path, keep=True)

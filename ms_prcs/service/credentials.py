@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from billing_plans.feed import check_consumer
 from contracts.admin import user_roles
 from contracts.audit import Who
 from contracts.errors import InvalidInput, NotFound
 from contracts.identity_models import ApiToken, SignInAttempt, UserCredential
 from contracts.models import AppUser
 from ms_prcs.service import security
-from ms_prcs.service.rights import Right, Scope, missing, parse_scopes
+from ms_prcs.service.rights import Right, Scope, consumer_refused, missing, parse_scopes
 
 MIN_PASSWORD = 8
 FREE_FAILURES = 5
@@ -38,12 +39,17 @@ class Caller:
     roles: frozenset[str]
     scopes: frozenset[Scope] | None = None
     token_id: int | None = None
+    consumer: str | None = None
+    """The feed consumer a bound token is limited to (None: every consumer; see :mod:`rights`)."""
 
     def who(self) -> Who:
         return Who.now(self.user_id)
 
     def lacks(self, right: Right) -> str | None:
         return missing(right, self.roles, self.scopes)
+
+    def refused_consumer(self, consumer: str) -> str | None:
+        return consumer_refused(self.consumer, consumer)
 
     @property
     def via(self) -> str:
@@ -127,7 +133,7 @@ def token_caller(session: Session, text: str, at: dt.datetime) -> Caller | None:
     if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY:
         session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=at))
     scopes = frozenset(Scope(s) for s in row.scopes.split(",") if s)
-    return Caller(row.user_id, user_roles(session, row.user_id), scopes, row.id)
+    return Caller(row.user_id, user_roles(session, row.user_id), scopes, row.id, row.consumer)
 
 
 def create_token(
@@ -138,12 +144,19 @@ def create_token(
     *,
     descr: str = "",
     expires_at: dt.datetime | None = None,
+    consumer: str | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token for ``user_id``; returns its row and its text, which is not stored and cannot be shown
-    again."""
+    again. With ``consumer``, a feed token bound to that feed consumer (it needs the feed scope)."""
     if session.get(AppUser, user_id) is None:
         raise NotFound("user", user_id)
     chosen = parse_scopes(scopes)
+    if consumer is not None:
+        check_consumer(consumer)
+        if Scope.FEED not in chosen:
+            raise InvalidInput(
+                f"a token bound to feed consumer {consumer} needs the feed scope (--scope feed)"
+            )
     text = security.new_token()
     row = ApiToken(
         user_id=user_id,
@@ -154,6 +167,7 @@ def create_token(
         created_at=who.at,
         created_by=who.user[:30],
         expires_at=expires_at,
+        consumer=consumer,
     )
     session.add(row)
     session.flush()
@@ -172,6 +186,7 @@ def token_record(row: ApiToken) -> dict[str, Any]:
         "expires_at": row.expires_at,
         "last_used_at": row.last_used_at,
         "revoked_at": row.revoked_at,
+        "consumer": row.consumer,
     }
 
 

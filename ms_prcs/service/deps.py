@@ -13,9 +13,10 @@ import logging
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from starlette.exceptions import HTTPException
 
+from billing_plans.feed import MAX_CONSUMER_NAME
 from ms_prcs.service.context import ServiceContext
 from ms_prcs.service.credentials import Caller, session_caller, token_caller
 from ms_prcs.service.rights import Right
@@ -78,19 +79,23 @@ def current_caller(request: Request, ctx: Service) -> Caller:
     return caller
 
 
+def refuse(request: Request, caller: Caller, why: str | None) -> None:
+    """403 naming why (logged), unless ``why`` is None."""
+    if why is not None:
+        log.warning(
+            "authorization refused: %s %s user=%s via %s: %s",
+            request.method,
+            request.url.path,
+            caller.user_id,
+            caller.via,
+            why,
+        )
+        raise HTTPException(403, f"user {caller.user_id} is not allowed: {why}")
+
+
 def requires(right: Right) -> Callable[..., Caller]:
     def check(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-        why = caller.lacks(right)
-        if why is not None:
-            log.warning(
-                "authorization refused: %s %s user=%s via %s: %s",
-                request.method,
-                request.url.path,
-                caller.user_id,
-                caller.via,
-                why,
-            )
-            raise HTTPException(403, f"user {caller.user_id} is not allowed: {why}")
+        refuse(request, caller, caller.lacks(right))
         return caller
 
     check.right = right  # type: ignore[attr-defined]  # read by the test that every route names a right
@@ -103,3 +108,20 @@ ReportReader = Annotated[Caller, Depends(requires(Right.REPORTS))]
 Runner = Annotated[Caller, Depends(requires(Right.RUN))]
 FeedReader = Annotated[Caller, Depends(requires(Right.FEED))]
 Admin = Annotated[Caller, Depends(requires(Right.ADMIN))]
+
+ConsumerName = Annotated[str, Path(min_length=1, max_length=MAX_CONSUMER_NAME)]
+
+
+def check_consumer_of(request: Request, caller: Caller, consumer: str) -> None:
+    """403 when the caller's token is bound to another feed consumer (:func:`rights.consumer_refused`)."""
+    refuse(request, caller, caller.refused_consumer(consumer))
+
+
+def feed_consumer(request: Request, consumer: ConsumerName, caller: FeedReader) -> Caller:
+    """The feed right, for the consumer in the path: a token bound to another consumer is refused."""
+    check_consumer_of(request, caller, consumer)
+    return caller
+
+
+ConsumerReader = Annotated[Caller, Depends(feed_consumer)]
+"""A feed route of one consumer (``/feed/{consumer}``): :data:`FeedReader`, and the token's binding."""

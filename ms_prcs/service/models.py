@@ -92,6 +92,14 @@ class Page(BaseModel, Generic[T]):
             next_offset=end if end < len(rows) else None,
         )
 
+    @classmethod
+    def window(cls, items: list[Any], total: int, offset: int, limit: int) -> Page[T]:
+        """A page the query already cut (``items`` are the rows from ``offset``; ``total`` all of them)."""
+        end = offset + limit
+        return cls(
+            items=items, total=total, offset=offset, limit=limit, next_offset=end if end < total else None
+        )
+
 
 # --- contracts and milestones ---------------------------------------------------------------------
 

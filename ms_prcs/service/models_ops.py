@@ -271,6 +271,9 @@ class TokenRow(BaseModel):
     expires_at: Stamp | None
     last_used_at: Stamp | None
     revoked_at: Stamp | None
+    consumer: str | None = Field(
+        default=None, description="The one feed consumer the token may use; null: every consumer."
+    )
 
 
 class NewToken(TokenRow):
@@ -282,3 +285,6 @@ class TokenCreate(Body):
     scopes: list[str] = Field(min_length=1, max_length=5)
     descr: str = Field(default="", max_length=200)
     expires_days: int | None = Field(default=None, ge=1, le=3650)
+    consumer: str | None = Field(
+        default=None, min_length=1, max_length=40, description="Bind a feed token to this feed consumer."
+    )

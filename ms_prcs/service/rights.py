@@ -8,6 +8,12 @@ service creates them when it starts, so they can be granted at once.
 
 A token acts as its user, limited by its scopes: a right needs the scope on the token *and* (where a role is
 named) the role on the user. A signed-in person acts with their own roles and every scope.
+
+Feed consumers: a feed token may be bound to one consumer (``token create --scope feed --consumer NAME``);
+it then reads, acknowledges and sees only that consumer (and its webhook), so a billing system's credential
+cannot move another system's cursor or claim its events. An unbound token, and a signed-in person, may use
+every consumer: the behaviour before binding existed, kept for the tokens already handed out and for the
+operator's own tools; bind every new program's token.
 """
 
 from __future__ import annotations
@@ -84,6 +90,13 @@ def missing(right: Right, roles: frozenset[str], scopes: frozenset[Scope] | None
     if role is not None and role not in roles:
         return f"{right} needs the role {role}"
     return None
+
+
+def consumer_refused(bound: str | None, consumer: str) -> str | None:
+    """Why a caller bound to feed consumer ``bound`` (None: unbound) may not use ``consumer``, or None."""
+    if bound is None or bound == consumer:
+        return None
+    return f"the token is bound to feed consumer {bound}, not {consumer}"
 
 
 def ensure_roles(session: Session) -> list[str]:

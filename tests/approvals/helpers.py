@@ -12,27 +12,15 @@ from sqlalchemy.orm import Session
 from contracts.keys import MilestoneKey, get_condition, get_milestone
 from contracts.models import ProcessMessage
 from ms_prcs.approvals.models import ApprovalAction, InboxItem, MilestoneWorkflow
+from tests.cli_calls import ok, refused
+
+__all__ = ["ok", "refused"]  # the CLI callers every approvals test uses, re-exported with the world builders
 from tests.conftest import CliInvoke
 
 K1000 = "US001/K1000"
 MS100 = "US001/K1000/MS100/1"
 MS200 = "US001/K1000/MS200/1"
 MS300 = "US001/K1000/MS300/1"
-
-
-def ok(cli: CliInvoke, *args: str, user: str = "admin") -> str:
-    result = cli(*args, user=user)
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    return result.stdout
-
-
-def refused(cli: CliInvoke, *args: str, code: int = 1, user: str = "admin") -> str:
-    result = cli(*args, user=user)
-    assert result.exit_code == code, result.output
-    assert result.stdout == ""
-    assert result.stderr.startswith("Error: ")
-    return result.stderr[len("Error: ") :].rstrip("\n")
 
 
 def build_world(cli: CliInvoke) -> None:

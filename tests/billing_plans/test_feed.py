@@ -9,10 +9,11 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from billing_plans import feed
@@ -137,6 +138,37 @@ def test_read_changes_nothing_and_ack_moves_the_cursor(two_plans: Session) -> No
     again = feed.ack(two_plans, "billing", 2, who("billing"))
     assert (again.previous, again.acked_through, again.entries, again.billing) == (2, 2, 0, ())
     assert feed.ack(two_plans, "billing", 1, who("billing")).claimed == ()
+
+
+def test_a_page_and_its_ack_are_a_fixed_number_of_statements(two_plans: Session, engine: Engine) -> None:
+    """Reading and acknowledging are set-based: the statement count does not grow with the page (no query
+    per entry, no insert per claimed event)."""
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(sql)
+
+    def measured(action: Callable[[], object]) -> int:
+        two_plans.commit()
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            action()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(statements)
+
+    complete(two_plans, ms("MS-USER"))  # 2 entries: the milestone, BP/1
+    small_read = measured(lambda: feed.read(two_plans, "a", limit=1))
+    small_ack = measured(lambda: feed.ack(two_plans, "a", 2, who("a")))
+    complete(two_plans, ms("MS-DATE"))
+    complete(two_plans, ms("MS-DATE", 2))
+    last = two_plans.scalar(select(func.max(FeedEntry.id)))
+    assert last is not None and last >= 6
+    assert measured(lambda: feed.read(two_plans, "a", limit=100)) == small_read
+    big = measured(lambda: feed.ack(two_plans, "a", last, who("a")))  # claims BP/2
+    assert (big, small_ack) == (small_ack, small_ack)
+    assert event_status(two_plans, "1/BP/2") == "In Progress"
 
 
 def test_ack_beyond_the_last_entry_is_refused(two_plans: Session) -> None:

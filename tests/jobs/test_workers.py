@@ -1,4 +1,5 @@
-"""``--workers 2`` on PostgreSQL ends in the same database as one worker, cross-unit chains included."""
+"""``--workers 2`` on PostgreSQL ends in the same database as one worker, cross-unit chains included (the
+ranges themselves: tests/engine/test_workers_ranges.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ import sqlalchemy as sa
 from contracts.models import FeedEntry, Milestone, MilestoneCondition, StatusChange
 from ms_prcs.db import make_engine
 from ms_prcs.engine import RunControl, process
-from ms_prcs.engine.scope import Scope
-from ms_prcs.engine.workers import partition
 from ms_prcs.settings import Settings
 from tests.engine.bulk import AS_OF, build
 from tests.jobs.helpers import lock_rows, runs
@@ -89,18 +88,4 @@ def test_two_workers_give_the_same_database_as_one(db_url: str) -> None:
     [row] = runs(engine)
     assert (row.outcome, row.milestones_completed) == ("Success", one.milestones_completed)
     assert lock_rows(engine) == []
-    engine.dispose()
-
-
-def test_partition_balances_units_and_cuts_a_dominant_one(db_url: str) -> None:
-    engine = make_engine(db_url)
-    build(engine, contracts=30)  # 100 Ready milestones in each of three units
-    with engine.connect() as conn:
-        two = partition(conn, Scope(), 2)
-        four = partition(conn, Scope(), 4)
-    assert sorted(len(b) for b in two) == [1, 2]  # three equal units onto two workers
-    assert all(not s.chunk_locks for b in two for s in b)
-    # four workers, three units: every unit is above the fair share (75) and is cut by contract range
-    assert len(four) == 4
-    assert any(s.contract_range is not None for b in four for s in b)
     engine.dispose()

@@ -2,9 +2,9 @@
 the database unchanged whenever the answer is 401 or 403.
 
 Callers: anonymous; a failed sign-in (wrong password); a forged cookie (signed with another key); a revoked
-and an expired token; a token lacking the endpoint's scope; a signed-in person without the role (the coarse
-right's role, or the domain's: classification SIGNOFF, the approver rule); and the eligible person (the
-admin, signed in), whose answers are those of the rules (2xx, or the domain's 404/409 where the state says
+and an expired token; a token lacking the endpoint's scope; a token bound to another feed consumer (on the
+endpoints that name a consumer); a signed-in person without the role (the coarse right's role, or the
+domain's: classification SIGNOFF, the approver rule); and the eligible person (the admin, signed in), whose answers are those of the rules (2xx, or the domain's 404/409 where the state says
 so). Every route under /api/v1 must be in :data:`ENDPOINTS` (and declare its right: see test_routes).
 """
 
@@ -51,6 +51,8 @@ class Endpoint:
     domain_refuses_viewer: bool = False
     """The domain (classification, approver rule) refuses a person without the role, although the coarse
     right lets them in."""
+    names_consumer: bool = False
+    """The endpoint acts on one feed consumer (path or body): a token bound to another one is refused."""
 
 
 MK = "/api/v1/milestones/{bu}/{contract}/{ms_id}/{num}"
@@ -132,14 +134,21 @@ ENDPOINTS = [
         "/api/v1/webhooks",
         {"consumer": "hooks", "url": "http://127.0.0.1:9/in", "secret": "0123456789abcdef"},
         201,
+        names_consumer=True,
     ),
     Endpoint("GET", "/api/v1/webhooks", "/api/v1/webhooks"),
     Endpoint(
-        "POST", "/api/v1/webhooks/hooks/replay", "/api/v1/webhooks/{consumer}/replay", {"from_cursor": 1}
+        "POST",
+        "/api/v1/webhooks/hooks/replay",
+        "/api/v1/webhooks/{consumer}/replay",
+        {"from_cursor": 1},
+        names_consumer=True,
     ),
     Endpoint("GET", "/api/v1/feed", "/api/v1/feed"),
-    Endpoint("GET", "/api/v1/feed/billing", "/api/v1/feed/{consumer}"),
-    Endpoint("POST", "/api/v1/feed/billing/ack", "/api/v1/feed/{consumer}/ack", {"through": 0}),
+    Endpoint("GET", "/api/v1/feed/billing", "/api/v1/feed/{consumer}", names_consumer=True),
+    Endpoint(
+        "POST", "/api/v1/feed/billing/ack", "/api/v1/feed/{consumer}/ack", {"through": 0}, names_consumer=True
+    ),
     Endpoint("GET", "/api/v1/runs", "/api/v1/runs"),
     Endpoint("GET", "/api/v1/runs/1", "/api/v1/runs/{process_instance}", None, 404),
     Endpoint("GET", "/api/v1/runs/requests/1", "/api/v1/runs/requests/{request_id}", None, 404),
@@ -186,9 +195,13 @@ def callers(app: FastAPI, world: World, session: Session) -> dict[str, Any]:
         )
         for scope in Scope
     }
+    elsewhere = credentials.create_token(
+        session, "admin", sorted(every), Who("setup", AT), consumer="elsewhere"
+    )[1]
     session.commit()
     return {
         "anonymous": open_client(app),
+        "token bound to another consumer": bearer(app, elsewhere),
         "wrong password": wrong,
         "forged cookie": forged,
         "revoked token": bearer(app, world.tokens["revoked"]),
@@ -216,6 +229,8 @@ def test_every_endpoint_against_every_kind_of_caller(
             expected["token without the scope"] = 403
         if role is not None or e.domain_refuses_viewer:
             expected["signed in without the role"] = 403
+        if e.names_consumer:
+            expected["token bound to another consumer"] = 403
         before = snapshot(engine)
         for kind, status in expected.items():
             client = (
@@ -230,6 +245,13 @@ def test_every_endpoint_against_every_kind_of_caller(
         if got != e.eligible:
             wrong.append(f"{e.method} {e.path} as the eligible user: {got}, expected {e.eligible}")
     assert wrong == []
+
+
+def test_every_route_that_names_a_consumer_is_marked(bare_app: FastAPI) -> None:
+    """A new route with a ``{consumer}`` in its path must check the token's binding (and be marked so)."""
+    for e in ENDPOINTS:
+        if "{consumer}" in e.template:
+            assert e.names_consumer, e.template
 
 
 def test_every_api_route_is_in_the_matrix(bare_app: FastAPI) -> None:

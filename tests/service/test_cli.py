@@ -85,6 +85,30 @@ def test_password_and_tokens(cli: CliInvoke, db_url: str) -> None:
     engine.dispose()
 
 
+def test_a_feed_token_bound_to_a_consumer(cli: CliInvoke, db_url: str) -> None:
+    assert cli("user", "add", "billing-sys").exit_code == 0
+    made = cli("token", "create", "--user", "billing-sys", "--scope", "feed", "--consumer", "erp")
+    assert made.exit_code == 0, made.output
+    assert made.stdout.splitlines()[0] == "token 1 for user billing-sys (scopes feed, feed consumer erp):"
+    listed = json.loads(cli("--json", "token", "list").stdout)
+    assert [(t["id"], t["consumer"]) for t in listed] == [(1, "erp")]
+    assert "erp" in cli("token", "list").stdout.splitlines()[-1]
+    unbound = json.loads(cli("--json", "token", "create", "--user", "billing-sys", "--scope", "feed").stdout)
+    assert unbound["consumer"] is None
+
+    no_feed = cli("token", "create", "--user", "billing-sys", "--scope", "read", "--consumer", "erp")
+    assert (no_feed.exit_code, no_feed.output) == (
+        2,
+        "Error: a token bound to feed consumer erp needs the feed scope (--scope feed)\n",
+    )
+    too_long = cli("token", "create", "--user", "billing-sys", "--scope", "feed", "--consumer", "x" * 41)
+    assert (too_long.exit_code, too_long.output) == (
+        2,
+        f"Error: feed consumer name {'x' * 41!r} must be 1 to 40 characters\n",
+    )
+    assert len(json.loads(cli("--json", "token", "list").stdout)) == 2  # the refused ones left nothing
+
+
 @pytest.mark.slow
 def test_serve_answers_on_its_port(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/served.db"

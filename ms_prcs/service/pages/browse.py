@@ -138,9 +138,15 @@ def _contracts(
 ) -> dict[str, Any]:
     with ctx.transaction() as session:
         data = screens.contracts_page(
-            session, bu=bu or None, status=status or None, gate=gate or None, gate_status=gate_status or None
+            session,
+            bu=bu or None,
+            status=status or None,
+            gate=gate or None,
+            gate_status=gate_status or None,
+            offset=offset,
+            limit=PAGE_SIZE,
         )
-    page = Page[dict[str, Any]].of(data.pop("rows"), offset, PAGE_SIZE)
+    page = Page[dict[str, Any]].window(data.pop("rows"), data.pop("total"), offset, PAGE_SIZE)
     return {**data, **page.model_dump()}
 
 

@@ -331,15 +331,30 @@ def contracts_page(
     status: str | None,
     gate: str | None,
     gate_status: str | None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    """Contracts with their stage gate, filtered; the choices each filter offers."""
-    rows = workflow_gates.annotate_contracts(
-        session, views.list_contracts(session, bu or None), gate, gate_status
-    )
-    if status:
-        rows = [r for r in rows if str(r["status"]).lower() == status.lower()]
+    """Contracts with their stage gate, filtered, from ``offset`` (``limit`` of them, and the ``total``);
+    the choices each filter offers. Without a gate filter the page is cut in SQL."""
+    wanted = next((s for s in ContractStatus if s.value.lower() == status.lower()), None) if status else None
+    rows: list[dict[str, Any]] = []
+    total = 0
+    if status and wanted is None:
+        pass  # no contract has a status that is not one
+    elif gate is None and gate_status is None and limit is not None:
+        rows = workflow_gates.annotate_contracts(
+            session, views.list_contracts(session, bu or None, status=wanted, offset=offset, limit=limit)
+        )
+        total = views.count_contracts(session, bu or None, status=wanted)
+    else:
+        rows = workflow_gates.annotate_contracts(
+            session, views.list_contracts(session, bu or None, status=wanted), gate, gate_status
+        )
+        total = len(rows)
+        rows = rows[offset:] if limit is None else rows[offset : offset + limit]
     return {
         "rows": rows,
+        "total": total,
         "filters": {
             "bu": bu or "",
             "status": status or "",

@@ -34,6 +34,10 @@ def list_contracts(
 ) -> Page[ContractRow]:
     """Contracts with their line count, amount and milestone count (and stage gate), like ``contract list``."""
     with ctx.transaction() as session:
+        if gate is None and gate_status is None:  # the page is cut in SQL (a gate filter is applied after)
+            rows = views.list_contracts(session, bu, offset=offset, limit=limit)
+            page = workflow_gates.annotate_contracts(session, rows)
+            return Page[ContractRow].window(page, views.count_contracts(session, bu), offset, limit)
         rows = workflow_gates.annotate_contracts(
             session, views.list_contracts(session, bu), gate, gate_status
         )

@@ -37,6 +37,13 @@ def list_milestones(
     ``ms-prcs milestone list``."""
     key = ContractKey.parse(contract) if contract else None
     with ctx.transaction() as session:
+        if gate is None and gate_status is None:  # the page is cut in SQL (a gate filter is applied after)
+            rows = views.list_milestones(
+                session, contract=key, business_unit=bu, status=status, offset=offset, limit=limit
+            )
+            total = views.count_milestones(session, contract=key, business_unit=bu, status=status)
+            page = workflow_gates.annotate_milestones(session, rows)
+            return Page[MilestoneRow].window(page, total, offset, limit)
         rows = views.list_milestones(session, contract=key, business_unit=bu, status=status)
         rows = workflow_gates.annotate_milestones(session, rows, gate, gate_status)
     return Page[MilestoneRow].of(rows, offset, limit)

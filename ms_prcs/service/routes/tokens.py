@@ -28,7 +28,7 @@ def create_token(body: TokenCreate, caller: Admin, ctx: Service) -> NewToken:
     expires = who.at + dt.timedelta(days=body.expires_days) if body.expires_days else None
     with ctx.transaction() as session:
         row, text = credentials.create_token(
-            session, body.user, body.scopes, who, descr=body.descr, expires_at=expires
+            session, body.user, body.scopes, who, descr=body.descr, expires_at=expires, consumer=body.consumer
         )
         return NewToken.model_validate({**credentials.token_record(row), "token": text})
 

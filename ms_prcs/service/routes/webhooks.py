@@ -3,10 +3,10 @@ from a cursor, as ``ms-prcs webhook`` does. The shared secret is write-only: no 
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ms_prcs import webhooks as services
-from ms_prcs.service.deps import Admin, Service
+from ms_prcs.service.deps import Admin, Service, check_consumer_of
 from ms_prcs.service.models_fin import Replay, WebhookIn, WebhookOut
 from ms_prcs.service.routes.feed import Consumer
 
@@ -14,8 +14,9 @@ router = APIRouter(tags=["webhooks"])
 
 
 @router.post("/webhooks", response_model=WebhookOut, status_code=201)
-def subscribe(body: WebhookIn, caller: Admin, ctx: Service) -> WebhookOut:
+def subscribe(request: Request, body: WebhookIn, caller: Admin, ctx: Service) -> WebhookOut:
     """Subscribe a feed consumer at ``url``, delivering from its current cursor."""
+    check_consumer_of(request, caller, body.consumer)
     with ctx.transaction() as session:
         view = services.subscribe(
             session, body.consumer, body.url, body.secret, caller.who(), kinds=body.kinds,
@@ -32,8 +33,9 @@ def list_subscriptions(caller: Admin, ctx: Service) -> list[WebhookOut]:
 
 
 @router.post("/webhooks/{consumer}/replay", response_model=WebhookOut)
-def replay(consumer: Consumer, body: Replay, caller: Admin, ctx: Service) -> WebhookOut:
+def replay(request: Request, consumer: Consumer, body: Replay, caller: Admin, ctx: Service) -> WebhookOut:
     """Deliver again from ``from_cursor`` (also revives a Dead subscription)."""
+    check_consumer_of(request, caller, consumer)
     with ctx.transaction() as session:
         view = services.replay(session, consumer, body.from_cursor, caller.who())
     return WebhookOut.model_validate(view.to_json())

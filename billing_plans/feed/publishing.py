@@ -1,13 +1,11 @@
-"""The feed (DESIGN 7): an ordered, append-only log of completed milestones and eligible plan events, read
-by billing and revenue systems, each from its own cursor.
+"""Writing the feed (DESIGN 7): facts are appended in the transaction that makes them true.
 
-Writing
-    Facts are appended by set-based ``INSERT .. SELECT`` statements in the transaction that makes them true:
-    the engine calls :func:`publish_completions` in the chunk that completes the milestones and
-    :func:`publish_date_events` for Date events whose date the run's as-of date has reached; the event
-    services call :func:`publish_eligible_events` when a person sets a Milestone event Ready after its
-    milestone completed. ``dedupe_key`` is unique and every insert is ``ON CONFLICT DO NOTHING``: a
-    milestone completes once and an event becomes eligible once, so reruns publish nothing twice.
+Facts are appended by set-based ``INSERT .. SELECT`` statements: the engine calls :func:`publish_completions`
+in the chunk that completes the milestones and :func:`publish_date_events` for Date events whose date the
+run's as-of date has reached; the event services call :func:`publish_eligible_events` when a person sets a
+Milestone event Ready after its milestone completed. ``dedupe_key`` is unique and every insert is
+``ON CONFLICT DO NOTHING``: a milestone completes once and an event becomes eligible once, so reruns
+publish nothing twice.
 
 Holds and undos (issue 16)
     An event on hold (:mod:`billing_plans.hold_scope`) is neither announced nor claimed; releasing the hold
@@ -25,20 +23,6 @@ Cursor order is commit order
     which is why the engine publishes at the end of a chunk. The alternative, reading only below the oldest
     in-flight transaction (``pg_snapshot_xmin``), needs a transaction id on every row and a composite cursor;
     not worth it at the rate facts are published.
-
-Exactly once
-    Reading changes nothing, so a consumer that crashes before it acknowledges reads the same entries again.
-    A billing event is handed out *for processing* at acknowledgement: the transaction that moves the
-    consumer's cursor also claims the billing events of the acknowledged entries with a conditional
-    ``UPDATE plan_event SET status = 'In Progress' WHERE status = 'Ready'``; the rows it changed, and only
-    those, are that consumer's to bill (:class:`AckResult` lists them). Two consumers that read the same
-    entry both acknowledge it, and the second one's update finds the event In Progress and claims nothing.
-    On PostgreSQL the candidate events are first locked in id order with ``SELECT .. FOR UPDATE``: a
-    consumer waiting on a rival's claim re-reads the row when the rival ends (and claims the event itself if
-    the rival rolled back, so a crash in the middle of an ack loses nothing), and one lock order rules out
-    deadlocks between acks. ``SKIP LOCKED`` was rejected because a consumer could then move its cursor past
-    an event a rival locked and then rolled back. The consumer's own row is locked too, so two processes
-    acknowledging under one consumer name take turns. On SQLite the single writer serializes acks.
 """
 
 from __future__ import annotations
@@ -46,7 +30,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -68,16 +51,13 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from billing_plans.hold_scope import event_held
-from contracts.audit import ObjectType, Who, record_change
-from contracts.errors import InvalidInput, RuleViolation
 from contracts.models import (
     Contract,
     ContractLine,
@@ -92,7 +72,6 @@ from contracts.sql_hints import plain
 from contracts.status import BillingEventStatus, EventType, MilestoneStatus, PlanType
 
 READY = BillingEventStatus.READY.value  # the same word for revenue events
-MAX_CONSUMER_NAME = 40
 
 _COLUMNS = [
     "kind",
@@ -379,237 +358,3 @@ def _append(conn: Connection, rows: Select[Any]) -> int:
     else:  # pragma: no cover - only SQLite and PostgreSQL ship
         stmt = insert(FeedEntry).from_select(_COLUMNS, rows)
     return conn.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount
-
-
-def published_cursor(session: Session, event_pk: int) -> int | None:
-    """The cursor of the entry that announced this event as eligible, if any."""
-    return session.scalar(select(FeedEntry.id).where(FeedEntry.dedupe_key == f"event:{event_pk}"))
-
-
-# --- reading and acknowledging ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedPage:
-    consumer: str
-    acked_through: int
-    entries: tuple[FeedEntry, ...]
-
-
-def read(session: Session, consumer: str, *, limit: int = 100) -> FeedPage:
-    """The next ``limit`` entries after the consumer's cursor, oldest first. Changes nothing: reading twice
-    without an acknowledgement in between returns the same entries."""
-    _check_consumer(consumer)
-    if limit < 1:
-        raise InvalidInput(f"feed read limit must be 1 or more, got {limit}")
-    cursor = _cursor(session, consumer)
-    entries = session.scalars(
-        select(FeedEntry).where(FeedEntry.id > cursor).order_by(FeedEntry.id).limit(limit)
-    ).all()
-    return FeedPage(consumer, cursor, tuple(entries))
-
-
-@dataclass(frozen=True)
-class BillingHandout:
-    """A billing event announced in the acknowledged entries, and whether this acknowledgement claimed it."""
-
-    cursor: int
-    event: str
-    amount: Decimal | None
-    currency: str | None
-    claimed: bool
-    status: str
-
-
-@dataclass(frozen=True)
-class AckResult:
-    consumer: str
-    previous: int
-    acked_through: int
-    entries: int
-    billing: tuple[BillingHandout, ...]
-
-    @property
-    def claimed(self) -> tuple[BillingHandout, ...]:
-        """The billing events this consumer now owns (In Progress) and must bill."""
-        return tuple(b for b in self.billing if b.claimed)
-
-
-def ack(session: Session, consumer: str, through: int, who: Who) -> AckResult:
-    """Acknowledge every entry up to ``through`` for ``consumer`` and claim their billing events.
-
-    Idempotent: acknowledging through a cursor at or below the consumer's position claims nothing and
-    changes nothing. Acknowledging beyond the last entry is refused (nothing there was read).
-    """
-    _check_consumer(consumer)
-    if through < 0:
-        raise InvalidInput(f"feed cursor must be 0 or more, got {through}")
-    # Write first: on SQLite this takes the write lock before anything is read, so the transaction never
-    # has to upgrade a stale read snapshot; on PostgreSQL the row lock below serializes one consumer's acks.
-    _ensure_consumer(session, consumer, who.at)
-    previous = session.execute(
-        select(FeedConsumer.acked_through).where(FeedConsumer.consumer == consumer).with_for_update()
-    ).scalar_one()
-    last = session.scalar(select(func.max(FeedEntry.id))) or 0
-    if through > last:
-        raise RuleViolation(
-            f"feed consumer {consumer}",
-            f"cannot acknowledge through cursor {through}: the last entry is {last}",
-        )
-    if through <= previous:
-        return AckResult(consumer, previous, previous, 0, ())
-
-    in_range = (FeedEntry.id > previous, FeedEntry.id <= through)
-    billing_events = select(FeedEntry.event_pk).where(
-        *in_range, FeedEntry.kind == FeedKind.BILLING_EVENT_ELIGIBLE
-    )
-    candidates = (
-        PlanEvent.id.in_(billing_events),
-        PlanEvent.status == READY,
-        ~event_held(PlanEvent.id, PlanEvent.plan_pk),  # a held event is not claimed (billing_plans.holds)
-    )
-    # Lock in one order before claiming (PostgreSQL; SQLite renders no FOR UPDATE): see the module docstring.
-    session.execute(select(PlanEvent.id).where(*candidates).order_by(PlanEvent.id).with_for_update())
-    claimed = set(
-        session.scalars(
-            update(PlanEvent)
-            .where(*candidates)
-            .values(status=BillingEventStatus.IN_PROGRESS.value)
-            .returning(PlanEvent.id)
-            .execution_options(synchronize_session="fetch")
-        )
-    )
-    for event_pk in sorted(claimed):
-        record_change(
-            session,
-            ObjectType.PLAN_EVENT,
-            event_pk,
-            BillingEventStatus.READY,
-            BillingEventStatus.IN_PROGRESS,
-            who,
-            f"claimed by feed consumer {consumer} (ack through cursor {through})",
-        )
-    session.execute(
-        update(FeedConsumer)
-        .where(FeedConsumer.consumer == consumer)
-        .values(acked_through=through, updated_at=who.at)
-        .execution_options(synchronize_session=False)
-    )
-    entries = session.scalar(select(func.count()).select_from(FeedEntry).where(*in_range)) or 0
-    rows = session.execute(
-        select(FeedEntry, PlanEvent.status)
-        .join(PlanEvent, PlanEvent.id == FeedEntry.event_pk)
-        .where(*in_range, FeedEntry.kind == FeedKind.BILLING_EVENT_ELIGIBLE)
-        .order_by(FeedEntry.id)
-    ).all()
-    billing = tuple(
-        BillingHandout(
-            cursor=entry.id,
-            event=entry_key(entry),
-            amount=entry.amount,
-            currency=entry.currency,
-            claimed=entry.event_pk in claimed,
-            status=status,
-        )
-        for entry, status in rows
-    )
-    session.flush()
-    return AckResult(consumer, previous, through, entries, billing)
-
-
-@dataclass(frozen=True)
-class ConsumerPosition:
-    consumer: str
-    acked_through: int
-    waiting: int
-    updated_at: dt.datetime
-
-
-def consumers(session: Session) -> list[ConsumerPosition]:
-    """Every consumer's cursor and how many entries wait after it."""
-    waiting = (
-        select(func.count())
-        .select_from(FeedEntry)
-        .where(FeedEntry.id > FeedConsumer.acked_through)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(FeedConsumer.consumer, FeedConsumer.acked_through, waiting, FeedConsumer.updated_at).order_by(
-            FeedConsumer.consumer
-        )
-    ).all()
-    return [ConsumerPosition(c, a, w, u) for c, a, w, u in rows]
-
-
-def entry_key(entry: FeedEntry) -> str:
-    """The key a person or program uses with the CLI: the milestone key, or the plan event key."""
-    if entry.event_num is not None:
-        return (
-            f"{entry.business_unit}/{entry.contract_num}/{entry.line_num}/{entry.plan_id}/{entry.event_num}"
-        )
-    return f"{entry.business_unit}/{entry.contract_num}/{entry.milestone_id}/{entry.milestone_num}"
-
-
-def entry_record(entry: FeedEntry) -> dict[str, Any]:
-    """One entry as flat fields, the same for JSON lines and CSV."""
-    milestone = (
-        f"{entry.business_unit}/{entry.contract_num}/{entry.milestone_id}/{entry.milestone_num}"
-        if entry.milestone_id is not None
-        else None
-    )
-    return {
-        "cursor": entry.id,
-        "kind": entry.kind.value,
-        "key": entry_key(entry),
-        "business_unit": entry.business_unit,
-        "contract_num": entry.contract_num,
-        "milestone": milestone,
-        "completed_on": entry.completed_on,
-        "line_num": entry.line_num,
-        "plan_type": entry.plan_type.value if entry.plan_type else None,
-        "plan_id": entry.plan_id,
-        "event_num": entry.event_num,
-        "event_type": entry.event_type.value if entry.event_type else None,
-        "event_date": entry.event_date,
-        "percentage": entry.percentage,
-        "amount": entry.amount,
-        "currency": entry.currency,
-        "as_of": entry.as_of,
-        "process_instance": entry.process_instance,
-        "created_at": entry.created_at,
-    }
-
-
-# fmt: off
-FEED_FIELDS: tuple[str, ...] = (
-    "cursor", "kind", "key", "business_unit", "contract_num", "milestone", "completed_on", "line_num",
-    "plan_type", "plan_id", "event_num", "event_type", "event_date", "percentage", "amount", "currency",
-    "as_of", "process_instance", "created_at",
-)
-# fmt: on
-"""The columns of ``feed read --format csv``, in :func:`entry_record` order."""
-
-
-def _check_consumer(consumer: str) -> None:
-    if not consumer.strip() or len(consumer) > MAX_CONSUMER_NAME:
-        raise InvalidInput(f"feed consumer name {consumer!r} must be 1 to {MAX_CONSUMER_NAME} characters")
-
-
-def _cursor(session: Session, consumer: str) -> int:
-    return session.scalar(select(FeedConsumer.acked_through).where(FeedConsumer.consumer == consumer)) or 0
-
-
-def _ensure_consumer(session: Session, consumer: str, at: dt.datetime) -> None:
-    values = {"consumer": consumer, "acked_through": 0, "updated_at": at}
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            postgresql.insert(FeedConsumer).values(values).on_conflict_do_nothing(index_elements=["consumer"])
-        )
-    elif conn.dialect.name == "sqlite":
-        conn.execute(
-            sqlite.insert(FeedConsumer).values(values).on_conflict_do_nothing(index_elements=["consumer"])
-        )
-    elif session.get(FeedConsumer, consumer) is None:  # pragma: no cover - only SQLite and PostgreSQL ship
-        session.add(FeedConsumer(**values))
-        session.flush()
