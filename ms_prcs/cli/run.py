@@ -16,6 +16,7 @@ import click
 
 from contracts.errors import InvalidInput, JobAlreadyRan
 from contracts.keys import ContractKey, MilestoneKey
+from jobs.scheduler import stop_on_signals
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import format_table, print_json
@@ -150,7 +151,8 @@ def _join(app: AppContext, process_instance: int, conflicting: list[str]) -> Non
             f"--join {process_instance} works on that run's scope, as-of date and ranges: leave out "
             + ", ".join(conflicting)
         )
-    worked = parallel.join(app.engine, app.settings, process_instance)
+    with stop_on_signals() as stop:  # Ctrl-C or SIGTERM: finish the chunk in flight, hand the range back
+        worked = parallel.join(app.engine, app.settings, process_instance, should_stop=stop.is_set)
     tally = worked.tally
     if app.json_output:
         print_json(

@@ -375,6 +375,34 @@ def test_a_killed_join_workers_range_is_redone_exactly_once(db_url: str) -> None
     engine.dispose()
 
 
+@pytest.mark.slow
+def test_ctrl_c_on_a_join_stops_after_its_chunk_and_hands_the_range_back(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a run on SQLite cannot be joined (one writer)")
+    engine = make_engine(db_url)
+    one, expected = _one_worker(engine, db_url, SLOW_TRUE)
+    _world(engine, SLOW_TRUE)
+    parent, joiner, pi = _started_with_a_join(engine, db_url)
+    try:
+        held = sa.select(RunRange.range_no).where(RunRange.pid == joiner.pid, RunRange.state == "claimed")
+        _wait_for(engine, held, "range claimed by the join", parent)
+        joiner.send_signal(signal.SIGINT)
+        joined_out, joined_err = joiner.communicate(timeout=60)
+        out, err = parent.communicate(timeout=300)
+    finally:
+        for child in (joiner, parent):
+            if child.poll() is None:  # pragma: no cover - only if an assertion fired first
+                child.kill()
+                child.wait()
+    assert joiner.returncode == 0, joined_err
+    assert "Traceback" not in joined_err
+    assert json.loads(joined_out)["process_instance"] == pi
+    assert parent.returncode == 0, err
+    assert _state(engine) == expected  # the range it handed back was finished by the others, once
+    assert {r.state for r in _ranges(engine, pi)} == {"done"}
+    engine.dispose()
+
+
 def test_join_refuses_what_it_cannot_help(db_url: str, cli: CliInvoke) -> None:
     engine = make_engine(db_url)
     build(engine, contracts=3)
