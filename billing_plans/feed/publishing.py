@@ -73,7 +73,7 @@ from contracts.status import BillingEventStatus, EventType, MilestoneStatus, Pla
 
 READY = BillingEventStatus.READY.value  # the same word for revenue events
 
-_COLUMNS = [
+CONTENT_COLUMNS: tuple[str, ...] = (
     "kind",
     "dedupe_key",
     "business_unit",
@@ -95,9 +95,11 @@ _COLUMNS = [
     "amount",
     "currency",
     "as_of",
-    "process_instance",
-    "created_at",
-]
+)
+"""The columns that say what an entry is (not when or by which run it was written): the end-state
+comparison of a benchmark run digests these."""
+
+_COLUMNS = [*CONTENT_COLUMNS, "process_instance", "created_at"]
 
 
 # --- writing ----------------------------------------------------------------------------------------
