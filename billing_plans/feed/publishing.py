@@ -193,19 +193,29 @@ def _not_published(dedupe: ColumnElement[str]) -> ColumnElement[bool]:
     return ~exists().where(FeedEntry.dedupe_key == dedupe)
 
 
+def _milestone_columns(
+    kind: ColumnElement[str], dedupe: ColumnElement[str]
+) -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]:
+    """The first columns of every entry, in the order of :data:`CONTENT_COLUMNS`: its kind and key, the
+    contract and the milestone (an event entry names its milestone too, when it has one)."""
+    return (
+        kind,
+        dedupe,
+        Contract.business_unit,
+        Contract.contract_num,
+        Contract.id,
+        Milestone.id,
+        Milestone.milestone_id,
+        Milestone.milestone_num,
+        Milestone.completed_on,
+    )
+
+
 def _milestone_rows(milestone_ids: Select[Any], stamp: _Stamp) -> Select[Any]:
     dedupe = _dedupe("milestone", Milestone.id)
     return (
         select(
-            literal(FeedKind.MILESTONE_COMPLETED.value, String),
-            dedupe,
-            Contract.business_unit,
-            Contract.contract_num,
-            Contract.id,
-            Milestone.id,
-            Milestone.milestone_id,
-            Milestone.milestone_num,
-            Milestone.completed_on,
+            *_milestone_columns(literal(FeedKind.MILESTONE_COMPLETED.value, String), dedupe),
             literal(None, Integer),  # line_num
             literal(None, Integer),  # plan_pk
             literal(None, String),  # plan_type
@@ -253,15 +263,7 @@ def _event_select(
     amount = func.coalesce(PlanEvent.amount, func.round(ContractLine.amount * PlanEvent.percentage / 100, 2))
     return (
         select(
-            kind,
-            dedupe,
-            Contract.business_unit,
-            Contract.contract_num,
-            Contract.id,
-            Milestone.id,
-            Milestone.milestone_id,
-            Milestone.milestone_num,
-            Milestone.completed_on,
+            *_milestone_columns(kind, dedupe),
             ContractLine.line_num,
             Plan.id,
             Plan.plan_type,
