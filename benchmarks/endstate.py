@@ -16,36 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-FEED_COLUMNS = (
-    "kind",
-    "dedupe_key",
-    "business_unit",
-    "contract_num",
-    "contract_pk",
-    "milestone_pk",
-    "milestone_id",
-    "milestone_num",
-    "completed_on",
-    "line_num",
-    "plan_pk",
-    "plan_type",
-    "plan_id",
-    "event_pk",
-    "event_num",
-    "event_type",
-    "event_date",
-    "percentage",
-    "amount",
-    "currency",
-    "as_of",
-)
+from billing_plans.feed.publishing import CONTENT_COLUMNS
 
 _QUERIES = {
     "milestones": "SELECT id, status, completed_on FROM milestone ORDER BY id",
     "conditions": "SELECT id, condition_status, completed_on FROM milestone_condition ORDER BY id",
     "audit": "SELECT object_type, object_pk, old_status, new_status, reason FROM status_change"
     " ORDER BY object_type, object_pk, id",
-    "feed": f"SELECT {', '.join(FEED_COLUMNS)} FROM feed_entry ORDER BY dedupe_key",
+    "feed": f"SELECT {', '.join(CONTENT_COLUMNS)} FROM feed_entry ORDER BY dedupe_key",
 }
 _COMPLETED = {
     "milestones_completed": "SELECT id FROM milestone WHERE status = 'Completed' AND completed_on = :as_of ORDER BY id",

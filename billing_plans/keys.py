@@ -28,7 +28,7 @@ class PlanKey:
         parts = key_parts(
             text, "plan", "BU/CONTRACT/LINE/PLAN_ID (e.g. US001/K1000/1/BP-STD)", 4, numeric=(2,)
         )
-        return cls(ContractKey(parts[0].upper(), parts[1]), int(parts[2]), parts[3].upper())
+        return cls(ContractKey.parse("/".join(parts[:2])), int(parts[2]), parts[3].upper())
 
     def __str__(self) -> str:
         return f"{self.contract}/{self.line_num}/{self.plan_id}"

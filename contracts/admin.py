@@ -53,10 +53,7 @@ def add_user(session: Session, user_id: str, name: str = "", roles: Iterable[str
         raise AlreadyExists("user", user_id)
     user = AppUser(user_id=user_id, name=name)
     session.add(user)
-    for role in roles:
-        if session.get(Role, role) is None:
-            raise NotFound("role", role)
-        user.roles.append(UserRole(user_id=user_id, role_name=role))
+    user.roles.extend(UserRole(user_id=user_id, role_name=role) for role in _known_roles(session, roles))
     session.flush()
     return user
 
@@ -68,12 +65,21 @@ def add_classification(
         raise AlreadyExists("classification", classification)
     row = Classification(classification=classification, descr=descr)
     session.add(row)
-    for role in roles:
-        if session.get(Role, role) is None:
-            raise NotFound("role", role)
-        row.roles.append(ClassificationRole(classification=classification, role_name=role))
+    row.roles.extend(
+        ClassificationRole(classification=classification, role_name=role)
+        for role in _known_roles(session, roles)
+    )
     session.flush()
     return row
+
+
+def _known_roles(session: Session, roles: Iterable[str]) -> list[str]:
+    """The roles a user or classification is given, each checked to exist (the first unknown one is named)."""
+    names = list(roles)
+    for role in names:
+        if session.get(Role, role) is None:
+            raise NotFound("role", role)
+    return names
 
 
 def user_roles(session: Session, user_id: str) -> frozenset[str]:

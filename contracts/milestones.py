@@ -8,6 +8,7 @@ every status change writes its StatusChange row in the caller's transaction.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,6 +41,18 @@ from contracts.status import (
     undo_mark_allowed,
 )
 from contracts.templates import get_milestone_template
+
+
+class MilestoneOptions(TypedDict, total=False):
+    """The optional fields of :func:`add_milestone`, named once for the layers that wrap it and pass them
+    on (the approval hooks), so a new field reaches every caller."""
+
+    from_template: bool
+    descr: str | None
+    required: RequiredConditions | None
+    est_completion_date: dt.date | None
+    classification: str | None
+    created_from: CreatedFrom
 
 
 def add_milestone(

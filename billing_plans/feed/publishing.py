@@ -73,7 +73,7 @@ from contracts.status import BillingEventStatus, EventType, MilestoneStatus, Pla
 
 READY = BillingEventStatus.READY.value  # the same word for revenue events
 
-_COLUMNS = [
+CONTENT_COLUMNS: tuple[str, ...] = (
     "kind",
     "dedupe_key",
     "business_unit",
@@ -95,9 +95,11 @@ _COLUMNS = [
     "amount",
     "currency",
     "as_of",
-    "process_instance",
-    "created_at",
-]
+)
+"""The columns that say what an entry is (not when or by which run it was written): the end-state
+comparison of a benchmark run digests these."""
+
+_COLUMNS = [*CONTENT_COLUMNS, "process_instance", "created_at"]
 
 
 # --- writing ----------------------------------------------------------------------------------------
@@ -191,19 +193,29 @@ def _not_published(dedupe: ColumnElement[str]) -> ColumnElement[bool]:
     return ~exists().where(FeedEntry.dedupe_key == dedupe)
 
 
+def _milestone_columns(
+    kind: ColumnElement[str], dedupe: ColumnElement[str]
+) -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]:
+    """The first columns of every entry, in the order of :data:`CONTENT_COLUMNS`: its kind and key, the
+    contract and the milestone (an event entry names its milestone too, when it has one)."""
+    return (
+        kind,
+        dedupe,
+        Contract.business_unit,
+        Contract.contract_num,
+        Contract.id,
+        Milestone.id,
+        Milestone.milestone_id,
+        Milestone.milestone_num,
+        Milestone.completed_on,
+    )
+
+
 def _milestone_rows(milestone_ids: Select[Any], stamp: _Stamp) -> Select[Any]:
     dedupe = _dedupe("milestone", Milestone.id)
     return (
         select(
-            literal(FeedKind.MILESTONE_COMPLETED.value, String),
-            dedupe,
-            Contract.business_unit,
-            Contract.contract_num,
-            Contract.id,
-            Milestone.id,
-            Milestone.milestone_id,
-            Milestone.milestone_num,
-            Milestone.completed_on,
+            *_milestone_columns(literal(FeedKind.MILESTONE_COMPLETED.value, String), dedupe),
             literal(None, Integer),  # line_num
             literal(None, Integer),  # plan_pk
             literal(None, String),  # plan_type
@@ -251,15 +263,7 @@ def _event_select(
     amount = func.coalesce(PlanEvent.amount, func.round(ContractLine.amount * PlanEvent.percentage / 100, 2))
     return (
         select(
-            kind,
-            dedupe,
-            Contract.business_unit,
-            Contract.contract_num,
-            Contract.id,
-            Milestone.id,
-            Milestone.milestone_id,
-            Milestone.milestone_num,
-            Milestone.completed_on,
+            *_milestone_columns(kind, dedupe),
             ContractLine.line_num,
             Plan.id,
             Plan.plan_type,

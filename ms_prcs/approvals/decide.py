@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -96,15 +97,24 @@ def _check_waiting(state: ApprovalState, last: object, rule: RuleSpec, obj: str,
         )
 
 
-def approve(session: Session, key: MilestoneKey, seq: int, who: Who, note: str = "") -> Decision:
-    """Approve a submitted approval: ``who`` must be an approver, with a note when the rule asks for one."""
+def _prepare_decision(
+    session: Session, key: MilestoneKey, seq: int, who: Who, note: str, verb: Literal["approve", "deny"]
+) -> tuple[MilestoneCondition, RuleSpec, list[str]]:
+    """What approving and denying both check first: the approval waits for a decision, ``who`` is one of its
+    approvers, and the note is there when the rule asks for one on this decision."""
     condition, rule, notes = _prepare(session, key, seq, who)
     obj = _obj(key, seq)
     state, last = current_state(session, condition)
-    _check_waiting(state, last, rule, obj, "approved")
+    _check_waiting(state, last, rule, obj, "approved" if verb == "approve" else "denied")
     _check_approver(session, condition, rule, who, obj)
-    if rule.note_on_approve and not note.strip():
-        raise RuleViolation(obj, "a note is required to approve it (note required on approve)")
+    if (rule.note_on_approve if verb == "approve" else rule.note_on_deny) and not note.strip():
+        raise RuleViolation(obj, f"a note is required to {verb} it (note required on {verb})")
+    return condition, rule, notes
+
+
+def approve(session: Session, key: MilestoneKey, seq: int, who: Who, note: str = "") -> Decision:
+    """Approve a submitted approval: ``who`` must be an approver, with a note when the rule asks for one."""
+    condition, rule, notes = _prepare_decision(session, key, seq, who, note, "approve")
     milestone_pk, contract_pk = condition.milestone_pk, condition.milestone.contract_pk
     milestones.mark_complete(session, key, seq, who)
     conn = session.connection()
@@ -118,13 +128,8 @@ def approve(session: Session, key: MilestoneKey, seq: int, who: Who, note: str =
 
 def deny(session: Session, key: MilestoneKey, seq: int, who: Who, note: str = "") -> Decision:
     """Not Approved: kept with its note; the condition stays Ready and the approval can be resubmitted."""
-    condition, rule, notes = _prepare(session, key, seq, who)
+    condition, rule, notes = _prepare_decision(session, key, seq, who, note, "deny")
     obj = _obj(key, seq)
-    state, last = current_state(session, condition)
-    _check_waiting(state, last, rule, obj, "denied")
-    _check_approver(session, condition, rule, who, obj)
-    if rule.note_on_deny and not note.strip():
-        raise RuleViolation(obj, "a note is required to deny it (note required on deny)")
     milestone = condition.milestone
     if milestone.status not in (MilestoneStatus.PENDING, MilestoneStatus.READY):
         raise RuleViolation(obj, f"cannot be denied: the milestone is {milestone.status}")

@@ -10,8 +10,8 @@ the caller's transaction (a refusal by any rule undoes the change).
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
+from typing import Unpack
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from contracts.audit import Who
 from contracts.errors import MsPrcsError, RuleViolation
 from contracts.keys import ContractKey, MilestoneKey, get_condition, get_contract
 from contracts.models import Contract, Milestone, MilestoneCondition, PlanEvent
-from contracts.status import ConditionType, ContractStatus, CreatedFrom, RequiredConditions
+from contracts.status import ConditionType, ContractStatus
 from ms_prcs.approvals import blocking, decide, lines, optional, unset
 from ms_prcs.approvals import events as approval_events
 from ms_prcs.approvals.config import copy_template_config
@@ -78,29 +78,12 @@ def add_milestone(
     contract_key: ContractKey,
     milestone_id: str,
     who: Who,
-    *,
-    from_template: bool = False,
-    descr: str | None = None,
-    required: RequiredConditions | None = None,
-    est_completion_date: dt.date | None = None,
-    classification: str | None = None,
-    created_from: CreatedFrom = CreatedFrom.MANUAL,
+    **options: Unpack[milestones.MilestoneOptions],
 ) -> Milestone:
     """:func:`contracts.milestones.add_milestone`; from a template, the milestone also gets its own copy of
     the template's approval rules and structure (``contracts`` cannot read the approval layer's tables)."""
-    milestone = milestones.add_milestone(
-        session,
-        contract_key,
-        milestone_id,
-        who,
-        from_template=from_template,
-        descr=descr,
-        required=required,
-        est_completion_date=est_completion_date,
-        classification=classification,
-        created_from=created_from,
-    )
-    if from_template:
+    milestone = milestones.add_milestone(session, contract_key, milestone_id, who, **options)
+    if options.get("from_template", False):
         copy_template_config(session, milestone)
     return milestone
 

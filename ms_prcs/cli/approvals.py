@@ -20,7 +20,7 @@ from ms_prcs.approvals.states import ApprovalState
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import emit, emit_fields, format_table, print_json
-from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, done, whole
+from ms_prcs.cli.params import CONTRACT_KEY, DATE, MILESTONE_KEY, condition_arguments, done, whole
 
 APPROVAL_COLUMNS = (
     "seq",
@@ -162,8 +162,7 @@ def describe(spec: config.RuleSpec) -> str:
 
 
 @approval.command("submit")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@condition_arguments
 @json_option
 @pass_app
 def approval_submit(app: AppContext, key: MilestoneKey, seq: int) -> None:
@@ -181,8 +180,7 @@ def approval_submit(app: AppContext, key: MilestoneKey, seq: int) -> None:
 
 
 @approval.command("unsubmit")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@condition_arguments
 @json_option
 @pass_app
 def approval_unsubmit(app: AppContext, key: MilestoneKey, seq: int) -> None:
@@ -198,8 +196,7 @@ def approval_unsubmit(app: AppContext, key: MilestoneKey, seq: int) -> None:
 
 
 @approval.command("approve")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@condition_arguments
 @click.option("--note", default="", help="The approver's note (required when the rule says so).")
 @click.option(
     "--complete-contract",
@@ -240,8 +237,7 @@ def approval_approve(
 
 
 @approval.command("deny")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@condition_arguments
 @click.option("--note", default="", help="Why (required when the rule says so).")
 @json_option
 @pass_app
@@ -260,8 +256,7 @@ def approval_deny(app: AppContext, key: MilestoneKey, seq: int, note: str) -> No
 
 
 @approval.command("unapprove")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@condition_arguments
 @json_option
 @pass_app
 def approval_unapprove(app: AppContext, key: MilestoneKey, seq: int) -> None:

@@ -20,7 +20,7 @@ from ms_prcs import views
 from ms_prcs.approvals import hooks
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
-from ms_prcs.cli.params import DATE, DAYS_LAG, MILESTONE_KEY, done, whole
+from ms_prcs.cli.params import DATE, DAYS_LAG, MILESTONE_KEY, condition_arguments, done
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,8 +126,7 @@ def condition_add(app: AppContext, /, key: MilestoneKey, **fields: Any) -> None:
 
 
 @condition.command("update")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@condition_arguments
 @condition_options
 @json_option
 @pass_app
@@ -146,8 +145,7 @@ def condition_update(app: AppContext, /, key: MilestoneKey, seq: int, **fields: 
 
 
 @condition.command("delete")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@condition_arguments
 @json_option
 @pass_app
 def condition_delete(app: AppContext, key: MilestoneKey, seq: int) -> None:
@@ -158,8 +156,7 @@ def condition_delete(app: AppContext, key: MilestoneKey, seq: int) -> None:
 
 
 @condition.command("complete")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@condition_arguments
 @json_option
 @pass_app
 def condition_complete(app: AppContext, key: MilestoneKey, seq: int) -> None:
@@ -179,8 +176,7 @@ def condition_complete(app: AppContext, key: MilestoneKey, seq: int) -> None:
 
 
 @condition.command("undo")
-@click.argument("key", type=MILESTONE_KEY)
-@click.argument("seq", type=whole(1))
+@condition_arguments
 @json_option
 @pass_app
 def condition_undo(app: AppContext, key: MilestoneKey, seq: int) -> None:

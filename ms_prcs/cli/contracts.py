@@ -183,10 +183,15 @@ def contract_team() -> None:
     """The contract team: who may edit the contract, and the team roles approver rules name."""
 
 
+def _team_member(f: click.decorators.FC) -> click.decorators.FC:
+    """``KEY USER ROLE``: one team role of one user on a contract, as adding and removing name it."""
+    key = click.argument("key", type=CONTRACT_KEY)
+    user = click.argument("user_id", metavar="USER")
+    return key(user(click.argument("team_role", metavar="ROLE")(f)))
+
+
 @contract_team.command("add")
-@click.argument("key", type=CONTRACT_KEY)
-@click.argument("user_id", metavar="USER")
-@click.argument("team_role", metavar="ROLE")
+@_team_member
 @json_option
 @pass_app
 def contract_team_add(app: AppContext, key: ContractKey, user_id: str, team_role: str) -> None:
@@ -203,9 +208,7 @@ def contract_team_add(app: AppContext, key: ContractKey, user_id: str, team_role
 
 
 @contract_team.command("remove")
-@click.argument("key", type=CONTRACT_KEY)
-@click.argument("user_id", metavar="USER")
-@click.argument("team_role", metavar="ROLE")
+@_team_member
 @json_option
 @pass_app
 def contract_team_remove(app: AppContext, key: ContractKey, user_id: str, team_role: str) -> None:

@@ -87,6 +87,12 @@ MILESTONE_KEY = MilestoneKeyType()
 DATE = DateType()
 
 
+def condition_arguments(f: click.decorators.FC) -> click.decorators.FC:
+    """``KEY SEQ``: a milestone and the sequence number of one of its conditions, as every command on a
+    single condition names it."""
+    return click.argument("key", type=MILESTONE_KEY)(click.argument("seq", type=whole(1))(f))
+
+
 def done(app: AppContext, message: str, **data: Any) -> None:
     """Report a change: one line for people, the changed object's data for programs (``--json``)."""
     if app.json_output:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from contracts import admin, projects
 from ms_prcs.load.context import LoadContext, at
 from ms_prcs.load.schema import (
@@ -12,33 +15,37 @@ from ms_prcs.load.schema import (
     UserEntry,
 )
 
+E = TypeVar("E")
 
-def load_business_units(ctx: LoadContext, section: list[BusinessUnitEntry], path: str) -> None:
+
+def _each(ctx: LoadContext, section: list[E], path: str, noun: str, add: Callable[[E], object]) -> None:
+    """Add every entry of a section, a refusal reported at the entry's path, and count what was added."""
     for i, entry in enumerate(section):
         with at(f"{path}[{i}]"):
-            admin.add_business_unit(ctx.session, entry.business_unit, entry.descr, entry.currency)
-        ctx.counts["business units"] += 1
+            add(entry)
+        ctx.counts[noun] += 1
+
+
+def load_business_units(ctx: LoadContext, section: list[BusinessUnitEntry], path: str) -> None:
+    def add(e: BusinessUnitEntry) -> object:
+        return admin.add_business_unit(ctx.session, e.business_unit, e.descr, e.currency)
+
+    _each(ctx, section, path, "business units", add)
 
 
 def load_roles(ctx: LoadContext, section: list[RoleEntry], path: str) -> None:
-    for i, entry in enumerate(section):
-        with at(f"{path}[{i}]"):
-            admin.add_role(ctx.session, entry.role, entry.descr)
-        ctx.counts["roles"] += 1
+    _each(ctx, section, path, "roles", lambda e: admin.add_role(ctx.session, e.role, e.descr))
 
 
 def load_users(ctx: LoadContext, section: list[UserEntry], path: str) -> None:
-    for i, entry in enumerate(section):
-        with at(f"{path}[{i}]"):
-            admin.add_user(ctx.session, entry.user, entry.name, entry.roles)
-        ctx.counts["users"] += 1
+    _each(ctx, section, path, "users", lambda e: admin.add_user(ctx.session, e.user, e.name, e.roles))
 
 
 def load_classifications(ctx: LoadContext, section: list[ClassificationEntry], path: str) -> None:
-    for i, entry in enumerate(section):
-        with at(f"{path}[{i}]"):
-            admin.add_classification(ctx.session, entry.classification, entry.roles, entry.descr)
-        ctx.counts["classifications"] += 1
+    def add(e: ClassificationEntry) -> object:
+        return admin.add_classification(ctx.session, e.classification, e.roles, e.descr)
+
+    _each(ctx, section, path, "classifications", add)
 
 
 def load_project_activities(ctx: LoadContext, section: list[ProjectActivityEntry], path: str) -> None:

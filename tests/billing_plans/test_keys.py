@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from billing_plans.keys import EventKey, PlanKey
@@ -46,3 +48,12 @@ def test_bad_keys_say_which_key_and_form(parse: object, text: str, message: str)
     with pytest.raises(InvalidInput) as excinfo:
         parse(text)  # type: ignore[operator]
     assert str(excinfo.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "parse, text", [(PlanKey.parse, "US0001/K1000/1/BP"), (EventKey.parse, "US0001/K1000/1/BP/2")]
+)
+def test_the_contract_part_is_checked_as_a_contract_key_is(parse: Callable[[str], object], text: str) -> None:
+    """A plan or event key's ``BU/CONTRACT`` goes through :meth:`ContractKey.parse`: too long is bad input."""
+    with pytest.raises(InvalidInput, match="the business unit is at most 5 characters, got 6"):
+        parse(text)

@@ -52,6 +52,13 @@ def add_date_milestone(session: Session) -> MilestoneKey:
 # --- from a template -----------------------------------------------------------------------------------
 
 
+def date_event(session: Session, percentage: int, on: dt.date | None = dt.date(2026, 1, 15)) -> None:
+    """The next Date event of plan ``1/P1``, due ``on`` (``None``: no date, which the edit checks refuse)."""
+    events.add_event(
+        session, pkey("1/P1"), who(), event_type=EventType.DATE, event_date=on, percentage=Decimal(percentage)
+    )
+
+
 def test_create_copies_the_events_and_makes_the_milestones(world: Session) -> None:
     template(world, "BP-STD", ["MS-USER=30%", "MS-DATE=50%", "2026-06-30=2000.00"])
     created = create(world, "BP-STD")
@@ -120,14 +127,7 @@ def test_plan_ready_needs_the_contract_active_and_an_event(world: Session) -> No
     )
     world.rollback()
     activate(world)
-    events.add_event(
-        world,
-        pkey("1/P1"),
-        who(),
-        event_type=EventType.DATE,
-        event_date=dt.date(2026, 1, 15),
-        percentage=Decimal(100),
-    )
+    date_event(world, 100)
     plan = plans.set_plan_ready(world, pkey("1/P1"), who())
     assert plan.status == PlanStatus.READY
     assert changes(world, ObjectType.PLAN, plan.id)[-1] == (
@@ -143,15 +143,8 @@ def test_plan_ready_needs_the_contract_active_and_an_event(world: Session) -> No
 def test_plan_ready_with_events_is_all_or_none(world: Session) -> None:
     activate(world)
     plans.add_plan(world, K1000, 1, PlanType.BILLING, "P1", who())
-    events.add_event(
-        world,
-        pkey("1/P1"),
-        who(),
-        event_type=EventType.DATE,
-        event_date=dt.date(2026, 1, 15),
-        percentage=Decimal(60),
-    )
-    events.add_event(world, pkey("1/P1"), who(), event_type=EventType.DATE, percentage=Decimal(40))
+    date_event(world, 60)
+    date_event(world, 40, on=None)
     world.commit()
     with pytest.raises(EditCheckFailed) as err:
         plans.set_plan_ready(world, pkey("1/P1"), who(), with_events=True)
@@ -165,14 +158,7 @@ def test_plan_ready_with_events_is_all_or_none(world: Session) -> None:
 def test_plan_pending_only_while_every_event_is_pending(world: Session) -> None:
     activate(world)
     plans.add_plan(world, K1000, 1, PlanType.BILLING, "P1", who())
-    events.add_event(
-        world,
-        pkey("1/P1"),
-        who(),
-        event_type=EventType.DATE,
-        event_date=dt.date(2026, 1, 15),
-        percentage=Decimal(100),
-    )
+    date_event(world, 100)
     plans.set_plan_ready(world, pkey("1/P1"), who(), with_events=True)
     with pytest.raises(RuleViolation) as err:
         plans.set_plan_pending(world, pkey("1/P1"), who())

@@ -211,15 +211,22 @@ def reports_index(request: Request, caller: Person, ctx: Ctx) -> HTMLResponse:
     return render(request, ctx, "reports.html", {"reports": REPORTS, "report": None}, caller, title="Reports")
 
 
+def _download(
+    ctx: ServiceContext, caller: Caller, name: str, fmt: str, bu: str, date_from: str, date_to: str
+) -> str:
+    """A report as a file (CSV or JSON): a refusal is the HTTP status of its error, not a page."""
+    _check_reports(caller)
+    try:
+        return _report(ctx, name, fmt, bu, date_from, date_to)
+    except MsPrcsError as exc:
+        raise HTTPException(status_of(exc)[0], str(exc)) from exc
+
+
 @router.get("/reports/{name}.csv")
 def report_csv(
     name: str, caller: Person, ctx: Ctx, bu: str = "", date_from: str = "", date_to: str = ""
 ) -> Response:
-    _check_reports(caller)
-    try:
-        text = _report(ctx, name, "csv", bu, date_from, date_to)
-    except MsPrcsError as exc:
-        raise HTTPException(status_of(exc)[0], str(exc)) from exc
+    text = _download(ctx, caller, name, "csv", bu, date_from, date_to)
     return Response(
         text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}.csv"'}
     )
@@ -229,11 +236,7 @@ def report_csv(
 def report_json(
     name: str, caller: Person, ctx: Ctx, bu: str = "", date_from: str = "", date_to: str = ""
 ) -> Response:
-    _check_reports(caller)
-    try:
-        text = _report(ctx, name, "json", bu, date_from, date_to)
-    except MsPrcsError as exc:
-        raise HTTPException(status_of(exc)[0], str(exc)) from exc
+    text = _download(ctx, caller, name, "json", bu, date_from, date_to)
     return Response(text, media_type="application/json")
 
 
