@@ -309,7 +309,12 @@ def milestone_page(
     """One milestone: the card of the contract page, plus its references, approval history and status
     history (``milestone show`` and ``approval show`` together)."""
     detail = views.milestone_detail(
-        session, key, as_of=as_of, sql_rules=settings.sql_rules, sql_timeout_s=settings.sql_timeout_s
+        session,
+        key,
+        as_of=as_of,
+        sql_rules=settings.sql_rules,
+        sql_timeout_s=settings.sql_timeout_s,
+        sql_role=settings.sql_role,
     )
     milestone = get_milestone(session, key)
     (card,) = _cards(session, [milestone], Permissions(session, caller), as_of, settings)

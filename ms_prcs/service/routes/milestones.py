@@ -60,6 +60,7 @@ def show_milestone(key: MKey, caller: Reader, ctx: Service, as_of: dt.date | Non
             as_of=as_of or ctx.today(),
             sql_rules=ctx.settings.sql_rules,
             sql_timeout_s=ctx.settings.sql_timeout_s,
+            sql_role=ctx.settings.sql_role,
         )
     return MilestoneDetail.model_validate(detail)
 
