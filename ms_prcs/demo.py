@@ -52,7 +52,7 @@ from contracts.status import (
     PlanType,
     RequiredConditions,
 )
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import hooks
 from ms_prcs.db import make_engine, upgrade
 from ms_prcs.engine import RunControl, RunResult, process
 from ms_prcs.explain import explain
@@ -190,7 +190,7 @@ def contracts(world: DemoWorld) -> None:
                 product=("SERVICES", "LICENSE")[line - 1],
                 amount=Decimal(rng.randrange(10, 500) * 1000),
             )
-        workflow_hooks.change_contract_status(s, key, ContractStatus.ACTIVE, world.who(-60))
+        hooks.change_contract_status(s, key, ContractStatus.ACTIVE, world.who(-60))
         world.contract_keys.append(key)
         ids = ["KICKOFF", "PLAN", "DESIGN", "BUILD", "ACCEPT", "GOLIVE"] + (["REVIEW"] if n % 3 == 0 else [])
         keys = {mid: _from_template(world, key, mid) for mid in ids}
@@ -201,17 +201,15 @@ def contracts(world: DemoWorld) -> None:
         for k in keys.values():
             make_ready(s, k, world.who(-25), Settings().sql_rules)
         if rng.random() < 0.7:
-            workflow_hooks.mark_complete(s, keys["DESIGN"], 2, world.who(-20))
+            hooks.mark_complete(s, keys["DESIGN"], 2, world.who(-20))
         if rng.random() < 0.3:
-            workflow_hooks.mark_complete(s, keys["ACCEPT"], 1, world.who(-3))
+            hooks.mark_complete(s, keys["ACCEPT"], 1, world.who(-3))
         for mid, k in keys.items():
             world.highlights.setdefault(mid, k)
 
 
 def _from_template(world: DemoWorld, contract: ContractKey, milestone_id: str) -> MilestoneKey:
-    m = workflow_hooks.add_milestone(
-        world.session, contract, milestone_id, world.who(-30), from_template=True
-    )
+    m = hooks.add_milestone(world.session, contract, milestone_id, world.who(-30), from_template=True)
     return MilestoneKey(contract, m.milestone_id, m.milestone_num)
 
 
@@ -266,8 +264,8 @@ def billing_and_revenue_plans(world: DemoWorld) -> None:
         ],
     )
     for key in world.contract_keys:
-        created = workflow_hooks.create_plan_from_template(s, key, 1, "BP-SERVICES", world.who(-30), rules)
-        workflow_hooks.create_plan_from_template(s, key, 2, "RP-LICENSE", world.who(-30), rules)
+        created = hooks.create_plan_from_template(s, key, 1, "BP-SERVICES", world.who(-30), rules)
+        hooks.create_plan_from_template(s, key, 2, "RP-LICENSE", world.who(-30), rules)
         made = {k.milestone_id: k for k in (MilestoneKey.parse(d.milestone) for d in created.milestones)}
         if rng.random() < 0.8:
             when = world.day(rng.choice([-25, -12, -4, 6]))
@@ -277,7 +275,7 @@ def billing_and_revenue_plans(world: DemoWorld) -> None:
             )
             make_ready(s, made["MOBILIZE"], world.who(-28), rules)
         if rng.random() < 0.5:
-            workflow_hooks.mark_complete(s, made["SIGNOFF"], 1, world.who(-6))
+            hooks.mark_complete(s, made["SIGNOFF"], 1, world.who(-6))
         make_ready(s, made["WARRANTY"], world.who(-28), rules)
 
 

@@ -11,7 +11,7 @@ from contracts.errors import LoadError
 from contracts.keys import ContractKey, MilestoneKey, get_milestone
 from contracts.specs import ConditionSpec
 from contracts.status import ContractStatus, CreatedFrom, MilestoneStatus, RequiredConditions
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import hooks
 from ms_prcs.load import bulk_contracts
 from ms_prcs.load.context import LoadContext, at
 from ms_prcs.load.schema import ConditionEntry, ContractEntry, MilestoneEntry, MilestoneTemplateEntry
@@ -94,7 +94,7 @@ def _add_one_by_one(
 
 def _add_milestone(ctx: LoadContext, contract: ContractKey, entry: MilestoneEntry, path: str) -> MilestoneKey:
     with at(path):
-        row = workflow_hooks.add_milestone(
+        row = hooks.add_milestone(
             ctx.session,
             contract,
             entry.milestone_id,
@@ -144,7 +144,7 @@ def _contract_status_move(ctx: LoadContext, key: ContractKey, status: ContractSt
 
     def move() -> None:
         for step in steps:
-            for note in workflow_hooks.change_contract_status(ctx.session, key, step, ctx.who):
+            for note in hooks.change_contract_status(ctx.session, key, step, ctx.who):
                 _count_note(ctx, note)
 
     return move

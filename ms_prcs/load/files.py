@@ -31,7 +31,7 @@ from ms_prcs.load.reference import (
     load_users,
 )
 from ms_prcs.load.schema import SECTION_NAMES, LoadDocument
-from ms_prcs.load.workflow import (
+from ms_prcs.load.structure import (
     load_milestone_template_workflows,
     load_milestone_workflows,
     load_optional_evaluations,

@@ -10,7 +10,7 @@ from billing_plans.keys import EventKey, PlanKey
 from billing_plans.templates import TemplateEventSpec, add_plan_template
 from contracts.keys import ContractKey, MilestoneKey, get_contract
 from contracts.status import ContractStatus, EventType, MilestoneStatus
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import hooks
 from ms_prcs.load.context import LoadContext, at
 from ms_prcs.load.contracts import parse_ref
 from ms_prcs.load.schema import PlanEntry, PlanTemplateEntry
@@ -55,7 +55,7 @@ def load_plans(ctx: LoadContext, section: list[PlanEntry], path: str) -> None:
         ready_events: list[tuple[str, EventKey]] = []
         if entry.template is not None:
             with at(item_path):
-                created = workflow_hooks.create_plan_from_template(
+                created = hooks.create_plan_from_template(
                     ctx.session,
                     contract,
                     entry.line,

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from contracts import milestones as services
 from contracts.errors import InvalidInput, MsPrcsError, NotAuthorized
 from contracts.keys import MilestoneKey
-from ms_prcs.approvals import decide, submit
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import decide, hooks, submit
 from ms_prcs.service.context import ServiceContext
 from ms_prcs.service.credentials import Caller
 from ms_prcs.service.models import ConditionBody
@@ -70,9 +69,7 @@ def _condition_spec(form: dict[str, str]) -> Any:
 
 
 def _ready(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: ServiceContext) -> Outcome:
-    return f"milestone {k} is Ready", workflow_hooks.make_milestone_ready(
-        s, k, c.who(), ctx.settings.sql_rules
-    )
+    return f"milestone {k} is Ready", hooks.make_milestone_ready(s, k, c.who(), ctx.settings.sql_rules)
 
 
 def _pending(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: ServiceContext) -> Outcome:
@@ -104,13 +101,13 @@ def _delete(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: Serv
 
 def _complete(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: ServiceContext) -> Outcome:
     seq = _seq(f)
-    workflow_hooks.mark_complete(s, k, seq, c.who())
+    hooks.mark_complete(s, k, seq, c.who())
     return f"condition {seq} of milestone {k} marked complete by {c.user_id}", []
 
 
 def _undo(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: ServiceContext) -> Outcome:
     seq = _seq(f)
-    workflow_hooks.undo_mark_complete(s, k, seq, c.who())
+    hooks.undo_mark_complete(s, k, seq, c.who())
     return f"Mark Complete of condition {seq} of milestone {k} undone", []
 
 
@@ -127,13 +124,13 @@ def _unsubmit(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: Se
 def _approve(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: ServiceContext) -> Outcome:
     seq = _seq(f)
     close = f.get("complete_contract") == "1"
-    notes = workflow_hooks.approve(s, k, seq, c.who(), f.get("note", "")[:2000], complete_contract=close)
+    notes = hooks.approve(s, k, seq, c.who(), f.get("note", "")[:2000], complete_contract=close)
     return f"approval of condition {seq} of {k} approved by {c.user_id}", notes
 
 
 def _deny(s: Session, k: MilestoneKey, f: dict[str, str], c: Caller, ctx: ServiceContext) -> Outcome:
     seq = _seq(f)
-    notes = workflow_hooks.deny(s, k, seq, c.who(), f.get("note", "")[:2000])
+    notes = hooks.deny(s, k, seq, c.who(), f.get("note", "")[:2000])
     return f"approval of condition {seq} of {k} not approved by {c.user_id}", notes
 
 

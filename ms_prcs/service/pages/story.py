@@ -34,7 +34,7 @@ from contracts.keys import ContractKey, MilestoneKey
 from contracts.models import BusinessUnit
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, ContractStatus
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import hooks
 from ms_prcs.approvals.config.approval import RuleSpec, set_template_rule
 from ms_prcs.approvals.config.structure import WorkflowSpec, set_template_workflow
 from ms_prcs.approvals.rules import add_team_member
@@ -107,9 +107,9 @@ def build(session: Session, as_of: dt.date, settings: Settings | None = None) ->
     ):
         admin.add_contract(session, key, descr=descr, customer="Globex")
         admin.add_line(session, key, 1, product="SERVICES", amount=Decimal("120000"))
-        workflow_hooks.change_contract_status(session, key, ContractStatus.ACTIVE, who)
+        hooks.change_contract_status(session, key, ContractStatus.ACTIVE, who)
         for mid in ids:
-            workflow_hooks.add_milestone(session, key, mid, who, from_template=True)
+            hooks.add_milestone(session, key, mid, who, from_template=True)
         for p in PEOPLE[:3]:  # the contract team: who may submit (and edit the contract); not the viewer
             add_team_member(session, key, p.user, "Contract team", PEOPLE[0].user)
     rules = (settings or Settings()).sql_rules

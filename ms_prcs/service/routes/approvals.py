@@ -11,8 +11,7 @@ import datetime as dt
 from fastapi import APIRouter
 
 from contracts.keys import get_milestone
-from ms_prcs.approvals import decide, submit, view
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import decide, hooks, submit, view
 from ms_prcs.service.deps import Reader, Service, Writer
 from ms_prcs.service.models import ApproveBody, Changed, Note
 from ms_prcs.service.models_ops import MilestoneApprovals
@@ -59,7 +58,7 @@ def unsubmit(key: MKey, seq: Num, caller: Writer, ctx: Service) -> Changed:
 def approve(key: MKey, seq: Num, body: ApproveBody, caller: Writer, ctx: Service) -> Changed:
     """Approve as an eligible approver (Mark Complete), running the rule's follow-ups."""
     with ctx.transaction() as session:
-        notes = workflow_hooks.approve(
+        notes = hooks.approve(
             session, key, seq, caller.who(), body.note, complete_contract=body.complete_contract
         )
     return Changed(
@@ -74,7 +73,7 @@ def approve(key: MKey, seq: Num, body: ApproveBody, caller: Writer, ctx: Service
 def deny(key: MKey, seq: Num, body: Note, caller: Writer, ctx: Service) -> Changed:
     """Deny (Not Approved, with the note the rule may require)."""
     with ctx.transaction() as session:
-        notes = workflow_hooks.deny(session, key, seq, caller.who(), body.note)
+        notes = hooks.deny(session, key, seq, caller.who(), body.note)
     return Changed(
         milestone=str(key),
         seq=seq,

@@ -9,7 +9,7 @@ from contracts.keys import MilestoneKey
 from contracts.specs import ConditionSpec
 from contracts.status import ConditionType, MilestoneSource
 from ms_prcs import views
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import hooks
 from ms_prcs.service.deps import Service, Writer
 from ms_prcs.service.models import Changed, ConditionBody
 from ms_prcs.service.routes.keys import MILESTONE, MKey, Num
@@ -80,7 +80,7 @@ def delete_condition(key: MKey, seq: Num, caller: Writer, ctx: Service) -> Chang
 def complete(key: MKey, seq: Num, caller: Writer, ctx: Service) -> Changed:
     """Mark Complete a User Initiated condition of a Ready milestone, as the signed-in user."""
     with ctx.transaction() as session:
-        row = workflow_hooks.mark_complete(session, key, seq, caller.who())
+        row = hooks.mark_complete(session, key, seq, caller.who())
         status, by = row.condition_status, row.completed_by
     return Changed(
         milestone=str(key),
@@ -94,7 +94,7 @@ def complete(key: MKey, seq: Num, caller: Writer, ctx: Service) -> Changed:
 def undo(key: MKey, seq: Num, caller: Writer, ctx: Service) -> Changed:
     """Undo Mark Complete, until the milestone is Completed."""
     with ctx.transaction() as session:
-        row = workflow_hooks.undo_mark_complete(session, key, seq, caller.who())
+        row = hooks.undo_mark_complete(session, key, seq, caller.who())
         status = row.condition_status
     return Changed(
         milestone=str(key),

@@ -9,7 +9,7 @@ from billing_plans import events as event_services
 from billing_plans import plans as plan_services
 from billing_plans.keys import get_plan
 from contracts.keys import ContractKey
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import hooks
 from ms_prcs.service.deps import Reader, Service, Writer
 from ms_prcs.service.models import Changed, Page
 from ms_prcs.service.models_fin import PlanUndone
@@ -51,10 +51,10 @@ def create_plan(body: PlanFromTemplate, caller: Writer, ctx: Service) -> Created
     ``plan create --template``."""
     contract, who = ContractKey.parse(body.contract), caller.who()
     with ctx.transaction() as session:
-        created = workflow_hooks.create_plan_from_template(
+        created = hooks.create_plan_from_template(
             session, contract, body.line, body.template, who, ctx.settings.sql_rules, plan_id=body.plan_id
         )
-        workflow_hooks.after_amount_change(session, contract, who)
+        hooks.after_amount_change(session, contract, who)
         summary = plan_services.plan_summary(session, created.plan)
     decisions = [
         {"milestone": d.milestone, "status": d.status, "reason": d.reason} for d in created.milestones

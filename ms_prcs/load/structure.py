@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from contracts.errors import LoadError
 from contracts.keys import ContractKey, MilestoneKey
-from ms_prcs.approvals import hooks as workflow_hooks
+from ms_prcs.approvals import hooks
 from ms_prcs.approvals.config import structure as workflow_config
 from ms_prcs.load.context import LoadContext, at
 from ms_prcs.load.schema import MilestoneWorkflowEntry, TemplateWorkflowEntry
@@ -116,6 +116,6 @@ def load_optional_evaluations(ctx: LoadContext, section: list[str], path: str) -
     """``optional_evaluate: [BU/CONTRACT, ...]``: add the optional milestones whose triggers hold."""
     for i, contract in enumerate(section):
         with at(f"{path}[{i}]"):
-            ctx.warnings += workflow_hooks.evaluate_optional(
+            ctx.warnings += hooks.evaluate_optional(
                 ctx.session, ContractKey.parse(contract), ctx.who, ctx.rules
             )
