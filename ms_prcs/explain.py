@@ -31,7 +31,7 @@ def engine_completed(
     engine: sa.Engine, key: MilestoneKey, as_of: dt.date, settings: Settings
 ) -> frozenset[str]:
     """The milestones a run as of ``as_of`` completes among ``key`` and what it waits on: a dry run."""
-    control = RunControl(as_of=as_of, milestone=key, dry_run=True, reach=Reach.WAITED_ON)
+    control = RunControl(as_of=as_of, milestone=key, dry_run=True, reach=Reach.WAITED_ON, findings=False)
     return frozenset(process(engine, control, settings).completed)
 
 

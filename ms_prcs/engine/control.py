@@ -49,14 +49,19 @@ class RunControl:
     trigger: str = "manual"
     job_name: str | None = None
     force: bool = False
+    """With ``job_name``: run although the job already ran for this as-of date (else the run refuses with
+    :class:`~contracts.errors.JobAlreadyRan`, decided once it holds the run lock)."""
     reach: str = "milestone"
     """With ``milestone``: the milestone alone (``milestone``), with what it waits on (``waited-on``: the
     explanation's dry run) or with what its completion frees (``freed``: an approval's own run); see
     :mod:`ms_prcs.engine.reach`."""
-    """With ``job_name``: run although the job already ran for this as-of date (else the run refuses with
-    :class:`~contracts.errors.JobAlreadyRan`, decided once it holds the run lock)."""
+    findings: bool = True
+    """False only for a dry run that wants the completions alone (the explanation's): the run's last step
+    then leaves out what decides no completion (the approval deadline step, cycle warnings)."""
 
     def __post_init__(self) -> None:
+        if not self.findings and not self.dry_run:
+            raise ValueError("a run that writes also writes its findings: findings=False needs dry_run")
         # One spelling per unit (``us001`` is US001), so the run log and the run lock agree on it.
         object.__setattr__(self, "business_units", tuple(sorted({bu.upper() for bu in self.business_units})))
 

@@ -332,8 +332,10 @@ def _publish_completions(ctx: RunContext) -> int:
 def _finish(ctx: RunContext) -> None:
     """The run's last transaction: approvals the run made due and Past Due warnings, cycle warnings, Date
     plan events, the summary message."""
-    deadlines.approval_step(ctx)
-    messages = findings.cycle_warnings(ctx)
+    messages: list[RunMessage] = []
+    if ctx.control.findings:
+        deadlines.approval_step(ctx)
+        messages = findings.cycle_warnings(ctx)
     if ctx.control.milestone is not None and not ctx.tally.processed:
         status = ctx.conn.scalar(sa.select(Milestone.status).where(Milestone.id == ctx.scope.milestone_pk))
         if status != MilestoneStatus.READY:
