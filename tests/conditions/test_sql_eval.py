@@ -123,7 +123,7 @@ def test_slow_statement_times_out(reader: SqlReader, db: Db) -> None:
         reader.met(smuggled(sql), CANDIDATES, AS_OF, 0.5)
     elapsed = time.monotonic() - started
     assert caught.value.timed_out
-    assert 0.45 <= elapsed < 2.5
+    assert 0.45 <= elapsed < 5.0  # the statement alone would run for hours; the margin is for a loaded CI
     # The limit is per statement: a later one of the reader has its own full time.
     slow_ok = (
         "WITH RECURSIVE cnt(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM cnt WHERE x < 300000)"
@@ -145,7 +145,7 @@ def test_sqlite_watchdog_stops_a_statement_of_few_slow_steps(reader: SqlReader, 
     started = time.monotonic()
     with pytest.raises(SqlConditionFailed, match=r"timed out after 1s"):
         reader.met(smuggled(sql), CANDIDATES, AS_OF, 1.0)
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 6.0  # without the watchdog: minutes; the margin is for a loaded CI
     assert met(reader, "WHERE :contract_num = 'K2'") == [20]  # the interrupt is spent
 
 
@@ -157,7 +157,7 @@ def test_sqlite_length_and_depth_limits(reader: SqlReader, db: Db) -> None:
     huge = " + ".join(["length(randomblob(250000000))"] * 12)
     with pytest.raises(SqlConditionFailed, match="string or blob too big"):
         reader.met(smuggled(f"SELECT 1 WHERE {huge} > 0"), CANDIDATES, AS_OF, 5)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # twelve 250 MB blobs take 14 s or more without the limit
     deep = "1" + " + 1" * SQLITE_MAX_EXPR_DEPTH
     with pytest.raises(SqlConditionFailed, match="Expression tree is too large"):
         reader.met(smuggled(f"SELECT 1 WHERE {deep} > 0"), CANDIDATES, AS_OF, 5)

@@ -291,7 +291,9 @@ def test_a_statement_of_few_slow_steps_is_stopped_at_its_limit(
     started = time.monotonic()
     result = _run_trusting(engine, [text], sql_timeout_s=1.0)
 
-    assert time.monotonic() - started < 3.0
+    # stopped at its 1 s limit, not after the statement's minute: the margin is the run's own time on a
+    # loaded CI machine (over 2 s seen), so 10 s keeps the test from depending on the load
+    assert time.monotonic() - started < 10.0
     assert world.status(ms) == "Ready"
     [error] = [m for m in result.messages if m.severity == "error"]
     assert error.text.startswith("condition 1 (SQL) stays Ready: timed out after 1s")
@@ -312,7 +314,9 @@ def test_sqlite_huge_blob_is_refused_by_the_length_limit(
     started = time.monotonic()
     result = _run_trusting(engine, [text])
 
-    assert time.monotonic() - started < 2.0
+    # without the limit the twelve blobs run 14 s or more (the figure); the run itself takes well
+    # under a second idle and a few seconds on a loaded CI machine, so 10 s tells the two apart either way
+    assert time.monotonic() - started < 10.0
     assert world.status(ms) == "Ready"
     [error] = [m for m in result.messages if m.severity == "error"]
     assert "stays Ready: string or blob too big" in error.text
