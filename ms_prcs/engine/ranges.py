@@ -32,7 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from contracts.errors import NotFound, RuleViolation
+from contracts.errors import RuleViolation
 from contracts.models import Milestone, ProcessMessage, ProcessRun
 from contracts.run_models import RunRange
 from contracts.schema import table_of
@@ -359,10 +359,8 @@ def _tally(counts: str, milestones_completed: int) -> Tally:
 def joinable(conn: sa.Connection, process_instance: int, heartbeat_limit_s: float, now: dt.datetime) -> Any:
     """The run's row, if another worker may join it; refuses (exit 1) an unknown run, a run that ended or
     looks dead, a run on SQLite and a run that does not share its scope in ranges."""
-    row = conn.execute(sa.select(_run).where(_run.c.process_instance == process_instance)).first()
+    row = runlog.run_row(conn, process_instance)
     obj = f"process instance {process_instance}"
-    if row is None:
-        raise NotFound("process instance", str(process_instance))
     if conn.dialect.name != "postgresql":
         raise RuleViolation(obj, "SQLite has one writer: only a run on PostgreSQL can be joined")
     if row.outcome != Outcome.PROCESSING.value:

@@ -213,11 +213,17 @@ def list_runs(conn: sa.Connection, limit: int = 20) -> list[dict[str, Any]]:
     ]
 
 
-def run_detail(conn: sa.Connection, process_instance: int) -> dict[str, Any]:
-    """One run: its run control, timings, outcome, counts per condition type, and every message."""
+def run_row(conn: sa.Connection, process_instance: int) -> sa.Row[Any]:
+    """A run's ``process_run`` row by its process instance; an unknown one is :class:`NotFound`."""
     row = conn.execute(sa.select(_run).where(_run.c.process_instance == process_instance)).first()
     if row is None:
         raise NotFound("process instance", str(process_instance))
+    return row
+
+
+def run_detail(conn: sa.Connection, process_instance: int) -> dict[str, Any]:
+    """One run: its run control, timings, outcome, counts per condition type, and every message."""
+    row = run_row(conn, process_instance)
     messages = [
         {"severity": m.severity, "object": m.object_key, "text": m.text}
         for m in conn.execute(

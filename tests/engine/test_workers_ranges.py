@@ -307,6 +307,28 @@ def _started_with_a_join(
     return parent, _ms_prcs(db_url, "--join", str(pi)), pi
 
 
+def _signal_the_join(
+    engine: sa.Engine, db_url: str, sig: signal.Signals
+) -> tuple[subprocess.Popen[str], subprocess.Popen[str], int, int, str, str, tuple[str, str]]:
+    """Start a run with a join, send ``sig`` to the join once it holds a range (most likely inside its
+    chunk), and wait for both: (parent, joiner, process instance, the join's range, the parent's output and
+    errors, the join's output and errors)."""
+    parent, joiner, pi = _started_with_a_join(engine, db_url)
+    try:
+        held = sa.select(RunRange.range_no).where(RunRange.pid == joiner.pid, RunRange.state == "claimed")
+        [range_no] = _wait_for(engine, held, "range claimed by the join", parent)
+        time.sleep(0.2)  # most likely inside its chunk now; any moment will do
+        joiner.send_signal(sig)
+        joined = joiner.communicate(timeout=60)  # reaped: a zombie's pid would still look alive
+        out, err = parent.communicate(timeout=300)
+    finally:
+        for child in (joiner, parent):
+            if child.poll() is None:  # pragma: no cover - only if an assertion fired first
+                child.kill()
+                child.wait()
+    return parent, joiner, pi, range_no, out, err, joined
+
+
 @pytest.mark.slow
 def test_two_workers_and_a_join_worker_give_the_same_database_as_one(db_url: str) -> None:
     if not db_url.startswith("postgresql"):
@@ -344,19 +366,7 @@ def test_a_killed_join_workers_range_is_redone_exactly_once(db_url: str) -> None
     engine = make_engine(db_url)
     one, expected = _one_worker(engine, db_url, SLOW_TRUE)
     _world(engine, SLOW_TRUE)
-    parent, joiner, pi = _started_with_a_join(engine, db_url)
-    try:
-        held = sa.select(RunRange.range_no).where(RunRange.pid == joiner.pid, RunRange.state == "claimed")
-        [range_no] = _wait_for(engine, held, "range claimed by the join", parent)
-        time.sleep(0.2)  # most likely inside its chunk now; any moment will do
-        joiner.send_signal(signal.SIGKILL)
-        joiner.wait(timeout=30)  # reaped: a zombie's pid would still look alive
-        out, err = parent.communicate(timeout=300)
-    finally:
-        for child in (joiner, parent):
-            if child.poll() is None:  # pragma: no cover - only if an assertion fired first
-                child.kill()
-                child.wait()
+    parent, joiner, pi, range_no, out, err, _ = _signal_the_join(engine, db_url, signal.SIGKILL)
     assert parent.returncode == 0, err
 
     assert _state(engine) == expected  # exactly once: no audit or feed row twice, nothing missing
@@ -382,18 +392,9 @@ def test_ctrl_c_on_a_join_stops_after_its_chunk_and_hands_the_range_back(db_url:
     engine = make_engine(db_url)
     one, expected = _one_worker(engine, db_url, SLOW_TRUE)
     _world(engine, SLOW_TRUE)
-    parent, joiner, pi = _started_with_a_join(engine, db_url)
-    try:
-        held = sa.select(RunRange.range_no).where(RunRange.pid == joiner.pid, RunRange.state == "claimed")
-        _wait_for(engine, held, "range claimed by the join", parent)
-        joiner.send_signal(signal.SIGINT)
-        joined_out, joined_err = joiner.communicate(timeout=60)
-        out, err = parent.communicate(timeout=300)
-    finally:
-        for child in (joiner, parent):
-            if child.poll() is None:  # pragma: no cover - only if an assertion fired first
-                child.kill()
-                child.wait()
+    parent, joiner, pi, _, out, err, (joined_out, joined_err) = _signal_the_join(
+        engine, db_url, signal.SIGINT
+    )
     assert joiner.returncode == 0, joined_err
     assert "Traceback" not in joined_err
     assert json.loads(joined_out)["process_instance"] == pi
