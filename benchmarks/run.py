@@ -5,7 +5,8 @@
 
 The data is generated once per backend (SQLite: one file, copied; PostgreSQL: one database, cloned with
 ``CREATE DATABASE .. TEMPLATE``), so every phase starts from identical rows: the floor, the floor without
-StatusChange rows and feed (for reference), ``ms-prcs run``, its rerun, and on PostgreSQL
+StatusChange rows and feed (for reference), ``ms-prcs run``, its rerun, the floor on a copy of what the
+run left (the fewest statements that decide what the rerun decides: the rerun's own floor), and on PostgreSQL
 ``ms-prcs run --workers 2`` when the option exists. Every phase runs in a fresh subprocess, timed by wall
 clock from outside (interpreter start included), with the child's CPU seconds and peak RSS from
 ``os.wait4``; on a PostgreSQL server on this host, also the server's CPU seconds (every process of the
@@ -43,6 +44,9 @@ FLOOR = "floor"
 FLOOR_BARE = "floor, no audit/feed"
 ENGINE = "ms-prcs run"
 RERUN = "rerun"
+FLOOR_RERUN = "floor, rerun"
+"""The floor on a copy of the database the engine's run left: what a rerun cannot do with fewer statements
+(every Ready condition still has to be decided again; nothing is met)."""
 WORKERS2 = "ms-prcs run --workers 2"
 
 
@@ -206,7 +210,16 @@ def _report(backend: str, n: int, generated: Phase, phases: list[Phase]) -> dict
         }
     runs = {p.name: p for p in phases}
     if ENGINE in runs and RERUN in runs:
-        print(f"\nrerun / run: {runs[RERUN].seconds / runs[ENGINE].seconds:.1%}")
+        run = runs[ENGINE]
+        print(
+            f"\nrerun / run: {runs[RERUN].seconds / run.seconds:.1%} wall, {runs[RERUN].total_cpu_s / run.total_cpu_s:.1%} CPU"
+        )
+        if FLOOR_RERUN in runs:
+            again = runs[FLOOR_RERUN]
+            print(
+                f"floor of the rerun / run: {again.seconds / run.seconds:.1%} wall,"
+                f" {again.total_cpu_s / run.total_cpu_s:.1%} CPU"
+            )
     try:
         stats = json.loads(floor.output)
         print(
@@ -241,23 +254,25 @@ def _check(floor: dict[str, Any], other: dict[str, Any], what: str) -> bool:
 def bench_sqlite(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     base = Path(args.sqlite_path)
     base.parent.mkdir(parents=True, exist_ok=True)
-    copies = {key: Path(f"{base}.{key}") for key in ("floor", "bare", "engine")}
+    copies = {key: Path(f"{base}.{key}") for key in ("floor", "bare", "engine", "again")}
     for path in (base, *copies.values()):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     generated = measure("generate", _generate_argv(f"sqlite:///{base}", args))
-    for path in copies.values():
-        shutil.copyfile(base, path)
+    for key in ("floor", "bare", "engine"):
+        shutil.copyfile(base, copies[key])
     url = {key: f"sqlite:///{path}" for key, path in copies.items()}
     phases = [
         measure(FLOOR, _floor_argv(url["floor"])),
         measure(FLOOR_BARE, _floor_argv(url["bare"], bare=True)),
         measure(ENGINE, _engine_argv(url["engine"])),
-        measure(RERUN, _engine_argv(url["engine"])),
     ]
+    shutil.copyfile(copies["engine"], copies["again"])  # the run's process has ended: no WAL left behind
+    phases += [measure(RERUN, _engine_argv(url["engine"])), measure(FLOOR_RERUN, _floor_argv(url["again"]))]
     figures = _report("SQLite", args.milestones, generated, phases)
     expected = _end_state(url["floor"])
     ok = _check(expected, _end_state(url["engine"]), "engine vs floor")
+    ok = _check(expected, _end_state(url["again"]), "floor after the run vs floor") and ok
     bare = _end_state(url["bare"], audit_and_feed=False)
     ok = _check({k: expected[k] for k in bare}, bare, "floor without audit/feed vs floor") and ok
     if not args.keep:
@@ -270,7 +285,7 @@ def bench_sqlite(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
 def bench_postgres(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     server_url = make_url(normalize_url(args.pg_url))
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    names = {k: f"ms_prcs_bench_{k}" for k in ("base", "floor", "bare", "w1", "w2")}
+    names = {k: f"ms_prcs_bench_{k}" for k in ("base", "floor", "bare", "w1", "w2", "again")}
 
     def url(name: str) -> str:
         return server_url.set(database=name).render_as_string(hide_password=False)
@@ -297,7 +312,11 @@ def bench_postgres(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         measure(FLOOR, _floor_argv(url(names["floor"])), clock),
         measure(FLOOR_BARE, _floor_argv(url(names["bare"]), bare=True), clock),
         measure(ENGINE, _engine_argv(url(names["w1"])), clock),
+    ]
+    recreate(names["again"], names["w1"])
+    phases += [
         measure(RERUN, _engine_argv(url(names["w1"])), clock),
+        measure(FLOOR_RERUN, _floor_argv(url(names["again"])), clock),
     ]
     if workers:
         phases.append(measure(WORKERS2, _engine_argv(url(names["w2"]), 2), clock))
@@ -306,6 +325,7 @@ def bench_postgres(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         print("2 workers: not measured (ms-prcs run has no --workers option)")
     expected = _end_state(url(names["floor"]))
     ok = _check(expected, _end_state(url(names["w1"])), "engine vs floor")
+    ok = _check(expected, _end_state(url(names["again"])), "floor after the run vs floor") and ok
     bare = _end_state(url(names["bare"]), audit_and_feed=False)
     ok = _check({k: expected[k] for k in bare}, bare, "floor without audit/feed vs floor") and ok
     if workers:

@@ -35,6 +35,61 @@ def _plain_default(element: plain[Any], compiler: SQLCompiler, **kw: Any) -> str
     return compiler.process(element.column, **kw)
 
 
+class unindexed(plain[T]):
+    """:class:`plain` on PostgreSQL too: ``(column || '')``, an expression no index is on (text columns).
+
+    PostgreSQL has statistics and mostly picks well, so :class:`plain` leaves the column alone there (a
+    chunk's candidates are rightly read through the status index's neighbour, the primary key). But a
+    statement driven by ids (:class:`among`) may still AND a bitmap of a whole status range into its
+    probes: "every Ready Milestone condition" on every chain pass. Where that is the risk, use this.
+    """
+
+    inherit_cache = True
+
+
+@compiles(unindexed, "postgresql")
+def _unindexed_postgresql(element: unindexed[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"({column} || '')" if isinstance(element.type, sa.String) else column
+
+
 @compiles(plain, "sqlite")
 def _plain_sqlite(element: plain[Any], compiler: SQLCompiler, **kw: Any) -> str:
     return "+" + compiler.process(element.column, **kw)
+
+
+class among(sa.ColumnElement[bool]):
+    """``column`` is one of the ids ``ids`` selects from a scratch table: how every statement of a chunk or
+    pass is driven from its own ids into a big table's index.
+
+    SQLite: ``column IN (SELECT ..)``. Joined instead, SQLite takes the temporary table, which has no
+    statistics, for a million rows, and for so many probes builds a Bloom filter over the whole big table
+    first (on every pass); an ``IN`` list it takes for a few dozen rows and probes the index with each.
+    PostgreSQL: ``column = ANY(ARRAY(SELECT ..))``, which can only be answered by probing an index on
+    ``column`` with the ids. With ``IN`` the planner may pick a hash or merge join over the whole table
+    whenever it takes the scratch table for a sizeable share of it, which on a table of tens of thousands of
+    rows it does.
+    """
+
+    inherit_cache = True
+    type = sa.Boolean()
+    _is_implicitly_boolean = True  # a predicate already: no "= 1" after it where booleans are integers
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: sa.ColumnElement[Any], ids: sa.Select[tuple[int]]) -> None:
+        self.column = column
+        self.ids = ids
+
+
+@compiles(among)
+def _among_default(element: among, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.ids), **kw)
+
+
+@compiles(among, "postgresql")
+def _among_postgresql(element: among, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} = ANY(ARRAY{compiler.process(element.ids.scalar_subquery(), **kw)})"

@@ -68,7 +68,7 @@ from contracts.models import (
     Plan,
     PlanEvent,
 )
-from contracts.sql_hints import plain
+from contracts.sql_hints import among, plain
 from contracts.status import BillingEventStatus, EventType, MilestoneStatus, PlanType
 
 READY = BillingEventStatus.READY.value  # the same word for revenue events
@@ -119,13 +119,18 @@ def publish_completions(
 
     Call it after the statement that completes the milestones and as late in the transaction as possible:
     on PostgreSQL it holds the feed lock until commit (see the module docstring).
+
+    The milestones have just completed, so their facts are new: no "not published yet" probe per row (one
+    probe of the feed's key index per entry, a third of the statement on a feed of millions); the unique
+    ``dedupe_key`` with ``ON CONFLICT DO NOTHING`` still keeps a milestone completed again after a reopen,
+    or an event a hold's release announced already, to one entry.
     """
     stamp = _Stamp(as_of, process_instance, at)
     appended = _append(conn, _milestone_rows(milestone_ids, stamp))
-    events = _event_rows(stamp).where(
-        PlanEvent.milestone_pk.in_(milestone_ids),
+    events = _event_rows(stamp, probe=False).where(
+        among(PlanEvent.milestone_pk.expression, milestone_ids),
         PlanEvent.event_type == EventType.MILESTONE,
-        Milestone.status == MilestoneStatus.COMPLETED,
+        plain(Milestone.status.expression) == MilestoneStatus.COMPLETED,
     )
     return appended + _append(conn, events)
 
@@ -231,18 +236,18 @@ def _milestone_rows(milestone_ids: Select[Any], stamp: _Stamp) -> Select[Any]:
         )
         .join_from(Milestone, Contract, Milestone.contract_pk == Contract.id)
         .where(
-            Milestone.id.in_(milestone_ids),
+            among(Milestone.id.expression, milestone_ids),
             plain(Milestone.status.expression)
             == MilestoneStatus.COMPLETED,  # driven by the ids, not the status index
-            _not_published(dedupe),
         )
         .order_by(Milestone.id)
     )
 
 
-def _event_rows(stamp: _Stamp) -> Select[Any]:
+def _event_rows(stamp: _Stamp, *, probe: bool = True) -> Select[Any]:
     """Every Ready plan event not on hold and not yet published, with what a billing or revenue system needs
-    to act (see :func:`_event_select`)."""
+    to act (see :func:`_event_select`). ``probe=False``: the caller knows the events' facts are new, and
+    leaves a repeat to ``ON CONFLICT DO NOTHING`` instead of probing the feed for each row."""
     dedupe = _dedupe("event", PlanEvent.id)
     kind = case(
         (Plan.plan_type == PlanType.BILLING, FeedKind.BILLING_EVENT_ELIGIBLE.value),
@@ -251,7 +256,7 @@ def _event_rows(stamp: _Stamp) -> Select[Any]:
     return _event_select(stamp, kind, dedupe).where(
         PlanEvent.status == READY,
         ~event_held(PlanEvent.id, PlanEvent.plan_pk, Contract.id),
-        _not_published(dedupe),
+        *([_not_published(dedupe)] if probe else []),
     )
 
 

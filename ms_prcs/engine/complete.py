@@ -15,14 +15,14 @@ from contracts.audit import ObjectType, record_changes_from
 from contracts.models import Contract, Milestone, MilestoneCondition
 from contracts.required import satisfied_sql
 from contracts.schema import table_of
-from contracts.sql_hints import plain
+from contracts.sql_hints import among, plain, unindexed
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.approvals.models import MilestoneWorkflow
 from ms_prcs.approvals.steps import earlier, earlier_open
 from ms_prcs.engine import tables
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.evaluate import processed_by_run
-from ms_prcs.engine.tables import CHUNK_DONE, DONE, EVALUATED, MET, PASS_MILESTONES, among
+from ms_prcs.engine.tables import CHUNK_DONE, DONE, EVALUATED, MET, PASS_MILESTONES
 
 _m = table_of(Milestone)
 _c = table_of(MilestoneCondition)
@@ -197,7 +197,7 @@ def _present(ctx: RunContext, rule: str, rows: sa.Select[tuple[int]]) -> bool:
 def _waiting_on_done(ctx: RunContext) -> sa.Select[tuple[int, int, str, int]]:
     """The Ready Contracts milestone conditions met now that DONE's milestones are Completed.
 
-    DONE's ids are walked into the ``ref_milestone_pk`` index (:class:`~ms_prcs.engine.tables.among`) and
+    DONE's ids are walked into the ``ref_milestone_pk`` index (:class:`~contracts.sql_hints.among`) and
     each owner is probed by primary key. Joined from DONE instead, SQLite took the temporary table (no
     statistics) for a million rows and built a Bloom filter over the whole ``milestone`` table first, on
     every pass: the quadratic term of a large run.
@@ -208,8 +208,8 @@ def _waiting_on_done(ctx: RunContext) -> sa.Select[tuple[int, int, str, int]]:
         .select_from(c.join(_m, _m.c.id == c.c.milestone_pk))
         .where(
             among(c.c.ref_milestone_pk, sa.select(DONE.c.milestone_pk)),
-            plain(c.c.condition_status) == ConditionStatus.READY,
-            c.c.condition_type == ConditionType.MILESTONE,
+            unindexed(c.c.condition_status) == ConditionStatus.READY,
+            unindexed(c.c.condition_type) == ConditionType.MILESTONE,
             milestone_condition.is_contracts(c),
             milestone_condition.met(c, ctx.as_of),
             processed_by_run(ctx, _m),
@@ -233,7 +233,7 @@ def _freed_by_steps(ctx: RunContext) -> sa.Select[tuple[int]]:
     """Ready milestones in scope of a later step than a milestone the last pass completed (DONE), on its
     contract: completing step 1 frees step 2 within the run, as completing a milestone frees its chain.
 
-    Driven from DONE's ids (:class:`~ms_prcs.engine.tables.among`) to their workflow rows and from there
+    Driven from DONE's ids (:class:`~contracts.sql_hints.among`) to their workflow rows and from there
     to the other milestones of the same contracts by the ``(contract_pk, ...)`` index: it reads the
     contracts the pass touched, nothing else (joined from DONE, SQLite scanned every milestone, every pass,
     and found nothing when there were no steps; :func:`chain_pass` now skips it then)."""

@@ -16,11 +16,11 @@ from conditions.cycles import closed_walk, cyclic_components
 from contracts.models import Contract, Milestone, MilestoneCondition
 from contracts.required import satisfied_sql
 from contracts.schema import table_of
-from contracts.sql_hints import plain
+from contracts.sql_hints import among, plain
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import RunMessage, Severity
-from ms_prcs.engine.tables import BLOCKED_CONDITIONS, among
+from ms_prcs.engine.tables import BLOCKED_CONDITIONS
 
 _m = table_of(Milestone)
 _c = table_of(MilestoneCondition)

@@ -12,7 +12,10 @@ it runs, so the plan is the one the database then uses, over the scratch tables 
   index: a scan of a whole index is as long), and no ``BLOOM FILTER`` on it (building one reads the whole
   table, which is what SQLite did on every pass);
 - PostgreSQL (``EXPLAIN (FORMAT JSON)``): no ``Seq Scan`` on either table, and no index scan of it
-  without an index condition.
+  without an index condition;
+- both: every index search of either table is driven by a key (:data:`KEYS`), never by a status alone:
+  "every Completed milestone" grows through the run, so a statement driven by it reads more each chunk (the
+  feed's statements did, on PostgreSQL, through the status index: a quadratic run).
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ MILESTONES = 20_000
 """Large enough that both planners prefer a scan to thousands of probes when the statement lets them."""
 
 BIG_TABLES = ("milestone", "milestone_condition")
+KEYS = re.compile(r"\b(id|milestone_pk|ref_milestone_pk|contract_pk|rowid)\b")
+"""What a chunk's or pass's statement may search the big tables by: ids, from its own ids, or one contract
+(the steps rule reads the earlier steps of a milestone's own contract)."""
 
 # the module, not the function ``ms_prcs.engine.process`` that the package exports under the same name
 process_module = importlib.import_module("ms_prcs.engine.process")
@@ -70,6 +76,9 @@ def _sqlite_bad(cursor: Any, statement: str, params: Any) -> list[str]:
         match = re.match(r"(SCAN|BLOOM FILTER ON) (\w+)\b", detail)
         if match and match.group(2) in names:
             bad.append(f"{detail}  [{names[match.group(2)]}]")
+        search = re.match(r"SEARCH (\w+) USING .*?\((.*)\)", detail)
+        if search and search.group(1) in names and not KEYS.search(search.group(2)):
+            bad.append(f"{detail}  [{names[search.group(1)]}: not by a key]")
     return bad
 
 
@@ -79,6 +88,9 @@ def _pg_bad(cursor: Any, statement: str, params: Any) -> list[str]:
         plan = explain.fetchone()[0]
     if isinstance(plan, str):
         plan = json.loads(plan)
+    with cursor.connection.cursor() as indexes:
+        indexes.execute("SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s)", (list(BIG_TABLES),))
+        big_indexes = {row[0] for row in indexes.fetchall()}
     bad: list[str] = []
 
     def walk(node: dict[str, Any]) -> None:
@@ -89,6 +101,10 @@ def _pg_bad(cursor: Any, statement: str, params: Any) -> list[str]:
                 bad.append(f"Seq Scan on {relation} {node.get('Alias', '')}")
             elif kind in ("Index Scan", "Index Only Scan") and "Index Cond" not in node:
                 bad.append(f"{kind} on {relation} {node.get('Alias', '')} without an index condition")
+        index = node.get("Index Name", "")
+        on_big = relation in BIG_TABLES or (kind == "Bitmap Index Scan" and index in big_indexes)
+        if on_big and "Index Cond" in node and not KEYS.search(node["Index Cond"]):
+            bad.append(f"{kind} using {index}: {node['Index Cond']} (not by a key)")
         for child in node.get("Plans", ()):
             walk(child)
 
