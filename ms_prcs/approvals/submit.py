@@ -230,8 +230,12 @@ def due(conn: sa.Connection, where: MilestoneFilter) -> list[Submission]:
     """Approvals of the selected milestones that an automatic submit mode submits now: not submitted yet (or
     withdrawn), condition Ready, milestone Ready, earlier steps done (or "any time"), and the contract's
     status, an attribute, or the step order calling for it. One statement; the attribute's values are
-    compared here (they are a list in one column)."""
+    compared here (they are a list in one column). Without any approval rule, one probe of the rule table
+    and nothing else: SQLite would otherwise walk every condition to find that none has a rule (every
+    run does this, a rerun included)."""
     c, r, m, k, w = condition_t, rule_t, milestone_t, contract_t, workflow_t
+    if conn.scalar(sa.select(r.c.condition_pk).limit(1)) is None:
+        return []
     attr = attribute_t.alias("ms_prcs_submit_attr")
     status_holds = sa.and_(r.c.submit_on_status.is_not(None), k.c.status == r.c.submit_on_status)
     rows = conn.execute(
