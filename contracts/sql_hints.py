@@ -35,13 +35,19 @@ def _plain_default(element: plain[Any], compiler: SQLCompiler, **kw: Any) -> str
     return compiler.process(element.column, **kw)
 
 
+@compiles(plain, "sqlite")
+def _plain_sqlite(element: plain[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
 class unindexed(plain[T]):
     """:class:`plain` on PostgreSQL too: ``(column || '')``, an expression no index is on (text columns).
 
-    PostgreSQL has statistics and mostly picks well, so :class:`plain` leaves the column alone there (a
-    chunk's candidates are rightly read through the status index's neighbour, the primary key). But a
-    statement driven by ids (:class:`among`) may still AND a bitmap of a whole status range into its
-    probes: "every Ready Milestone condition" on every chain pass. Where that is the risk, use this.
+    PostgreSQL has statistics and mostly picks well, so :class:`plain` leaves the column alone there (with
+    an expression in its filter, it reads a chunk's candidates by scanning the table instead of walking the
+    primary key). But a statement driven by ids (:class:`among`) may still AND a bitmap of a whole status
+    range into its probes: "every Ready Milestone condition", on every chain pass. Where that is the risk,
+    use this.
     """
 
     inherit_cache = True
@@ -53,14 +59,9 @@ def _unindexed_postgresql(element: unindexed[Any], compiler: SQLCompiler, **kw: 
     return f"({column} || '')" if isinstance(element.type, sa.String) else column
 
 
-@compiles(plain, "sqlite")
-def _plain_sqlite(element: plain[Any], compiler: SQLCompiler, **kw: Any) -> str:
-    return "+" + compiler.process(element.column, **kw)
-
-
 class among(sa.ColumnElement[bool]):
     """``column`` is one of the ids ``ids`` selects from a scratch table: how every statement of a chunk or
-    pass is driven from its own ids into a big table's index.
+    pass (the feed's included) is driven from its own ids into a big table's index.
 
     SQLite: ``column IN (SELECT ..)``. Joined instead, SQLite takes the temporary table, which has no
     statistics, for a million rows, and for so many probes builds a Bloom filter over the whole big table
