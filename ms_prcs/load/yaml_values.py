@@ -143,14 +143,15 @@ class EventValues:
         return self.node_path.construct(node)
 
     def _plain(self, event: Any) -> Any:
-        """An untagged plain scalar: resolved and constructed as the loader does, remembered by its text
-        when that took more than seeing it is text."""
+        """An untagged plain scalar: resolved and constructed as the loader does, and remembered by its
+        text (keys are, from the first entry on)."""
         text = event.value
         resolvers = self.resolvers.get(text[0] if text else "")
         if not resolvers and not self.wildcard:
-            return text
-        tag = self._implicit_tag(text, [*(resolvers or ()), *self.wildcard])
-        value = text if tag == _STR else self._construct(tag, event)
+            value = text
+        else:
+            tag = self._implicit_tag(text, [*(resolvers or ()), *self.wildcard])
+            value = text if tag == _STR else self._construct(tag, event)
         if type(value) in _KEPT and value == value and len(self.cache) < CACHE_SIZE:  # not NaN
             self.cache[text] = value
         return value
