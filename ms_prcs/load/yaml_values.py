@@ -13,11 +13,14 @@ key, a section's value) as dicts, lists and scalars while it reads the events, a
 - anchors and aliases hold for the whole document, across units: an anchored scalar is kept as its value
   and as its node.
 
-What is rare in a load file is left to PyYAML's composer and the loader's constructor, for the whole unit
-it occurs in, so that its result is theirs exactly: a collection with an anchor, or tagged with anything
-but ``!!map``/``!!seq``. The unit's events read so far are replayed to the composer, which reads the rest
-of the unit from the parser. Both paths read one unit at a time and hold only that unit and what the
-document anchors.
+What is rare in a load file is left to PyYAML's composer and the loader's constructor, so that its result
+is theirs exactly: a collection with an anchor (it may hold an alias to itself), or tagged with anything
+but ``!!map``/``!!seq`` (``!!set``, ``!!omap``, a tag of no constructor). The composer is handed the
+collection's start event and reads the rest of it from the parser; its value goes where the collection
+is. Either way one unit is read at a time, holding only that unit and what the document anchors.
+
+Where a unit has more than one problem, the first one met in document order is reported (PyYAML, which
+composes a whole document before constructing it, may report another one of them).
 """
 
 from __future__ import annotations
