@@ -22,8 +22,8 @@ SIZE = 50_000_000
 PEAK_RSS_MB = 200
 """The process holds one entry and a read buffer; the interpreter with the project imported is ~75 MB."""
 SECONDS = {"json": 15.0, "yaml": 60.0}
-"""About 4 times the figures on the 2-core machine, with room for a loaded CI machine: measured 3.3 s (JSON)
-and 14-16 s (YAML) at load average 2 (``BENCHMARKS.md``, load files)."""
+"""About 4 times the figures on the 2-core machine, with room for a loaded CI machine: measured 3.7 s (JSON)
+and 12.5 s (YAML) at load average 1, 16 s for YAML at load average 2 (``BENCHMARKS.md``, load files)."""
 
 JSON_ENTRY = (
     '{{"contract": "US001/K{i:07d}", "descr": "Benchmark contract {i}", "customer": "ACME", '
