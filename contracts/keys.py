@@ -14,6 +14,23 @@ from contracts.limits import INT32_MAX, column_length
 from contracts.models import BusinessUnit, Contract, Milestone, MilestoneCondition, ProjectActivity
 
 _PART = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_BU = column_length(BusinessUnit.business_unit)
+_CONTRACT = column_length(Contract.contract_num)
+_MILESTONE_ID = column_length(Milestone.milestone_id)
+
+
+def _plain_part(length: int | None) -> str:
+    return f"[A-Za-z0-9_.\\-]{{1,{length}}}" if length else "[A-Za-z0-9_.\\-]+"
+
+
+CONTRACT_KEY_PATTERN = f"^{_plain_part(_BU)}/{_plain_part(_CONTRACT)}$"
+"""Contract keys written plainly (no white space, parts within their lengths), which :meth:`ContractKey.parse`
+accepts, as a regular expression for pydantic's core (``$`` is the end of the text): the quick check of
+a big load file's entries (:mod:`ms_prcs.load.quick`)."""
+MILESTONE_KEY_PATTERN = (
+    f"^{_plain_part(_BU)}/{_plain_part(_CONTRACT)}/{_plain_part(_MILESTONE_ID)}/[1-9][0-9]{{0,8}}$"
+)
+"""Milestone keys written plainly, which :meth:`MilestoneKey.parse` accepts (numbers below 10^9)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -24,8 +41,8 @@ class ContractKey:
     @classmethod
     def parse(cls, text: str) -> ContractKey:
         parts = key_parts(text, "contract", "BU/CONTRACT (e.g. US001/K1000)", 2)
-        _fits(text, "business unit", parts[0], column_length(BusinessUnit.business_unit))
-        _fits(text, "contract number", parts[1], column_length(Contract.contract_num))
+        _fits(text, "business unit", parts[0], _BU)
+        _fits(text, "contract number", parts[1], _CONTRACT)
         return cls(parts[0].upper(), parts[1])
 
     def __str__(self) -> str:
@@ -44,7 +61,7 @@ class MilestoneKey:
             text, "milestone", "BU/CONTRACT/MILESTONE_ID/NUM (e.g. US001/K1000/MS001/1)", 4, numeric=(3,)
         )
         contract = ContractKey.parse("/".join(parts[:2]))
-        _fits(text, "milestone id", parts[2], column_length(Milestone.milestone_id))
+        _fits(text, "milestone id", parts[2], _MILESTONE_ID)
         if not 1 <= int(parts[3]) <= INT32_MAX:
             raise InvalidInput(
                 f"milestone key {_shown(text)}: the milestone number must be from 1 to {INT32_MAX}"
@@ -62,13 +79,14 @@ def key_parts(text: str, what: str, form: str, count: int, numeric: tuple[int, .
     DESIGN 10 (contracts, milestones, plans, plan events) is parsed here so they all say the same thing.
     """
     parts = text.strip().split("/")
-    if (
-        len(parts) != count
-        or not all(_PART.match(p) for p in parts)
-        or not all(parts[i].isdigit() for i in numeric)
-    ):
-        raise InvalidInput(f"{what} key {_shown(text)} is not of the form {form}")
-    return parts
+    if len(parts) == count:
+        for part in parts:
+            if not _PART.match(part):
+                break
+        else:
+            if all(parts[i].isdigit() for i in numeric):
+                return parts
+    raise InvalidInput(f"{what} key {_shown(text)} is not of the form {form}")
 
 
 def _shown(text: str) -> str:

@@ -7,6 +7,10 @@ and the value (``expected a date of the form YYYY-MM-DD, got str '2026-02-30'``)
 
 Models built from these types forbid unknown keys and give every error a location; :func:`error_path`
 renders a location as the loader's paths (``contracts[2].lines[0].amount``).
+
+Each rule may also say, as a schema without Python (``quick``), which of the values it accepts are plainly
+fine (short text, a number written plainly): a big load file's entries are checked against those first,
+in pydantic's core, and only what they do not settle goes through the rules (:mod:`ms_prcs.load.quick`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any, NoReturn, TypeVar
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     ValidationError,
@@ -30,10 +35,15 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from contracts.errors import InvalidInput
-from contracts.keys import ContractKey, MilestoneKey
+from contracts.keys import CONTRACT_KEY_PATTERN, MILESTONE_KEY_PATTERN, ContractKey, MilestoneKey
 from contracts.limits import (
+    AMOUNT_DIGITS,
+    AMOUNT_PLACES,
     INT32_MAX,
+    MAX_TEXT,
+    PERCENT_PLACES,
     amount_problem,
+    currencies,
     currency_problem,
     excerpt,
     int_problem,
@@ -68,10 +78,13 @@ def fail(message: str, key: str | None = None) -> NoReturn:
 @dataclass(frozen=True, eq=False)
 class Rule:
     """Annotation metadata (``Annotated[str, Text(30)]``): ``validate`` runs before pydantic's own check of
-    the type and refuses in our words; ``schema`` is what the JSON Schema says of the field."""
+    the type and refuses in our words; ``schema`` is what the JSON Schema says of the field; ``quick``, a
+    core schema (no Python), accepts only values that ``validate`` accepts: the common ones, checked
+    without calling ``validate`` (:mod:`ms_prcs.load.quick`)."""
 
     validate: Callable[[Any], Any]
     schema: dict[str, Any]
+    quick: core_schema.CoreSchema | None = None
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -84,11 +97,24 @@ class Rule:
         return dict(self.schema)
 
 
+_ALNUM = "[A-Za-z0-9]"
+"""A text holding an ASCII letter or digit is not blank once stripped (quick schemas' patterns are pydantic
+core's regular expressions: ``$`` is the end of the text, ``[0-9]`` the ASCII digits)."""
+
+
+def _plain_text(max_length: int | None, nonempty: bool) -> core_schema.CoreSchema:
+    """Text no longer than the limit before it is even stripped, not blank if it must not be."""
+    limit = MAX_TEXT if max_length is None else max_length
+    return core_schema.str_schema(strict=True, max_length=limit, pattern=_ALNUM if nonempty else None)
+
+
 def _text(max_length: int | None, nonempty: bool) -> Callable[[Any], str]:
     def validate(value: Any) -> str:
-        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        if value.__class__ is not str and (
+            isinstance(value, bool) or not isinstance(value, str | int | float | Decimal)
+        ):
             fail(f"expected text, got {kind(value)}")
-        text = str(value)
+        text = value if value.__class__ is str else str(value)
         if problem := text_problem(text.strip(), max_length, required=nonempty):
             fail(f"{problem} ({excerpt(text)})" if "characters" in problem else problem)
         return text
@@ -103,7 +129,7 @@ def Text(max_length: int | None = None, *, nonempty: bool = False) -> Rule:  # a
         schema["maxLength"] = max_length
     if nonempty:
         schema["minLength"] = 1
-    return Rule(_text(max_length, nonempty), schema)
+    return Rule(_text(max_length, nonempty), schema, _plain_text(max_length, nonempty))
 
 
 def Key(max_length: int | None) -> Rule:  # a type
@@ -126,11 +152,13 @@ def _key_of(parse: Callable[[str], object]) -> Callable[[Any], str]:
 CONTRACT_KEY = Rule(
     _key_of(ContractKey.parse),
     {"type": "string", "pattern": r"^\s*[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+\s*$"},
+    core_schema.str_schema(strict=True, pattern=CONTRACT_KEY_PATTERN),
 )
 """``BU/CONTRACT``."""
 MILESTONE_KEY = Rule(
     _key_of(MilestoneKey.parse),
     {"type": "string", "pattern": r"^\s*[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+/[0-9]+\s*$"},
+    core_schema.str_schema(strict=True, pattern=MILESTONE_KEY_PATTERN),
 )
 """``BU/CONTRACT/MS_ID/NUM``."""
 
@@ -155,7 +183,7 @@ def _whole(minimum: int, maximum: int) -> Callable[[Any], int]:
 def Whole(minimum: int = 0, maximum: int = INT32_MAX) -> Rule:  # a type
     """A whole number from ``minimum`` to ``maximum`` (an ``Integer`` column is 32 bits on PostgreSQL)."""
     schema = {"type": ["integer", "string"], "minimum": minimum, "maximum": maximum}
-    return Rule(_whole(minimum, maximum), schema)
+    return Rule(_whole(minimum, maximum), schema, core_schema.int_schema(strict=True, ge=minimum, le=maximum))
 
 
 def _number(value: Any) -> Decimal:
@@ -180,10 +208,25 @@ def _amount(credits: bool) -> Callable[[Any], Decimal]:
     return validate
 
 
+def _plain_amount(credits: bool) -> core_schema.CoreSchema:
+    """A whole number in range, or a text of digits with at most the amount's places (1 or more, or any
+    sign for credits): a Decimal or a float (``amount: 12.5`` in YAML) is left to the rule."""
+    digits = AMOUNT_DIGITS - AMOUNT_PLACES
+    places = f"(?:\\.[0-9]{{1,{AMOUNT_PLACES}}})?"
+    text = f"^-?[0-9]{{1,{digits}}}{places}$" if credits else f"^[1-9][0-9]{{0,{digits - 1}}}{places}$"
+    return core_schema.union_schema(
+        [
+            core_schema.str_schema(strict=True, pattern=text),
+            core_schema.int_schema(strict=True, ge=-(10**digits - 1) if credits else 1, le=10**digits - 1),
+        ],
+        mode="left_to_right",
+    )
+
+
 def Amount(*, credits: bool = False) -> Rule:  # a type
     """Money (:func:`contracts.limits.amount_problem`): more than 0, or any sign where credits are meant."""
     schema = {"type": ["number", "string"], "maximum": 1e13}
-    return Rule(_amount(credits), schema)
+    return Rule(_amount(credits), schema, _plain_amount(credits))
 
 
 def _percentage(value: Any) -> Decimal:
@@ -193,7 +236,20 @@ def _percentage(value: Any) -> Decimal:
     return number
 
 
-PERCENTAGE = Rule(_percentage, {"type": ["number", "string"], "exclusiveMinimum": 0, "maximum": 100})
+PERCENTAGE = Rule(
+    _percentage,
+    {"type": ["number", "string"], "exclusiveMinimum": 0, "maximum": 100},
+    core_schema.union_schema(
+        [
+            core_schema.str_schema(
+                strict=True,
+                pattern=f"^(?:100(?:\\.0{{1,{PERCENT_PLACES}}})?|[1-9][0-9]?(?:\\.[0-9]{{1,{PERCENT_PLACES}}})?)$",
+            ),
+            core_schema.int_schema(strict=True, ge=1, le=100),
+        ],
+        mode="left_to_right",
+    ),
+)
 
 
 def _date(value: Any) -> dt.date:
@@ -210,7 +266,14 @@ def _date(value: Any) -> dt.date:
     fail(f"expected a date of the form YYYY-MM-DD, got {kind(value)}")
 
 
-DATE = Rule(_date, {"type": "string", "format": "date"})
+_PLAIN_DATE = (
+    "^[1-9][0-9]{3}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    "|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)$"
+)
+"""YYYY-MM-DD of a day every year has (the 29th of February is left to the rule)."""
+DATE = Rule(
+    _date, {"type": "string", "format": "date"}, core_schema.str_schema(strict=True, pattern=_PLAIN_DATE)
+)
 
 
 def _flag(value: Any) -> bool:
@@ -219,7 +282,7 @@ def _flag(value: Any) -> bool:
     return value
 
 
-FLAG = Rule(_flag, {"type": "boolean"})
+FLAG = Rule(_flag, {"type": "boolean"}, core_schema.bool_schema(strict=True))
 
 
 def _currency(value: Any) -> str:
@@ -229,7 +292,11 @@ def _currency(value: Any) -> str:
     return text.strip().upper()
 
 
-CURRENCY = Rule(_currency, {"type": "string", "pattern": "^[A-Za-z]{3}$"})
+CURRENCY = Rule(
+    _currency,
+    {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+    core_schema.str_schema(strict=True, pattern=f"^(?:{'|'.join(currencies())})$"),
+)
 """An ISO 4217 code, read upper-cased."""
 
 
@@ -243,7 +310,20 @@ def Choice(choices: Mapping[str, E]) -> Rule:  # a type
 
     words = sorted({*choices, *(str(v.value if isinstance(v, Enum) else v) for v in choices.values())})
     schema = {"type": "string", "enum": [*words, *(w.upper() for w in words if w.upper() not in words)]}
-    return Rule(validate, schema)
+    return Rule(validate, schema, _plain_choice(choices))
+
+
+def _plain_choice(choices: Mapping[str, Any]) -> core_schema.CoreSchema | None:
+    """One of the (lower-case, ASCII) choices, its letters in either case, unstripped."""
+    if not all(choice.isascii() and choice == choice.lower() for choice in choices):
+        return None
+    spelled = (
+        "".join(
+            f"[{c}{c.upper()}]" if c.isalpha() else c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in choice
+        )
+        for choice in choices
+    )
+    return core_schema.str_schema(strict=True, pattern=f"^(?:{'|'.join(spelled)})$")
 
 
 def _name(max_length: int | None) -> Callable[[Any], str]:
@@ -262,14 +342,18 @@ def Name(max_length: int | None = None) -> Rule:  # a type
     schema: dict[str, Any] = {"type": "string", "minLength": 1}
     if max_length is not None:
         schema["maxLength"] = max_length
-    return Rule(_name(max_length), schema)
+    return Rule(_name(max_length), schema, _plain_text(max_length, nonempty=True))
+
+
+VALUE_NAME_LENGTH, VALUE_LENGTH = 50, 255
+"""A named value's name and value (contract attributes, thresholds) are at most this long."""
 
 
 def _value(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal | dt.date):
         fail(f"expected a value, got {kind(value)}")
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
-    if problem := text_problem(text, 255, required=False):
+    if problem := text_problem(text, VALUE_LENGTH, required=False):
         fail(problem)
     return text
 
@@ -279,7 +363,7 @@ def _values(value: Any) -> dict[str, str]:
         fail(f"expected a mapping of names to values, got {kind(value)}")
     result: dict[str, str] = {}
     for name, item in value.items():
-        if problem := text_problem(str(name).strip(), 50):
+        if problem := text_problem(str(name).strip(), VALUE_NAME_LENGTH):
             fail(problem, str(name))
         try:
             result[str(name)] = _value(item)
@@ -288,8 +372,20 @@ def _values(value: Any) -> dict[str, str]:
     return result
 
 
-VALUES = Rule(_values, {"type": "object", "additionalProperties": {"type": ["string", "number"]}})
+VALUES = Rule(
+    _values,
+    {"type": "object", "additionalProperties": {"type": ["string", "number"]}},
+    core_schema.dict_schema(
+        _plain_text(VALUE_NAME_LENGTH, nonempty=True), _plain_text(VALUE_LENGTH, nonempty=False), strict=True
+    ),
+)
 """A mapping of names to values (contract attributes, thresholds by business unit)."""
+
+
+def empty(kind: type[list[Any]] | type[dict[Any, Any]]) -> Any:
+    """An empty list or mapping as a field's default, made anew for each entry that leaves the field out
+    (pydantic deep-copies a ``= []`` default each time) and shown as the default in the JSON Schema."""
+    return Field(default_factory=kind, json_schema_extra={"default": kind()})
 
 
 class Entry(BaseModel):
@@ -301,15 +397,18 @@ class Entry(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _shape(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
+        if data.__class__ is not dict and not isinstance(data, Mapping):
             fail(f"expected a mapping, got {kind(data)}")
-        known, listed, required = _shape_of(cls)
-        for name in data:
-            if name not in known:
-                fail(f"unknown key (known: {listed})", str(name))
+        known, listed, required = _SHAPES.get(cls) or _shape_of(cls)
+        if not known.issuperset(data):
+            for name in data:
+                if name not in known:
+                    fail(f"unknown key (known: {listed})", str(name))
         for name in required:
             if data.get(name) is None:
                 fail("is required", name)
+        if data.__class__ is dict and None not in data.values():
+            return data  # this runs for every entry of a file: no copy when there is nothing to drop
         return {name: value for name, value in data.items() if value is not None}
 
     def has(self, name: str) -> bool:

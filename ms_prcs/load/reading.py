@@ -14,16 +14,18 @@ anything is written.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator
 
 from contracts.errors import InvalidInput, LoadError
 from ms_prcs.inputs import first_problem, kind
+from ms_prcs.load.quick import quick_check
 from ms_prcs.load.schema import SECTION_NAMES, LoadDocument
 from ms_prcs.load.streaming import Item, json_items, unique_pairs, yaml_items
 
@@ -40,6 +42,10 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} is given twice", key_node.start_mark
@@ -93,6 +99,8 @@ def read_yaml(text: str) -> Any:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as exc:
         raise InvalidInput(f"not valid YAML: {exc}") from exc
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:  # !!int abc, 0b_
+        raise InvalidInput(f"not valid YAML: a value cannot be read as its tag says ({exc})") from exc
     except RecursionError:
         raise InvalidInput("nested too deeply") from None
 
@@ -167,6 +175,9 @@ def _validate_lines(path: Path) -> None:
     for number, section, entry in _lines(path):
         index = seen.get(section, 0)
         seen[section] = index + 1
+        quick = _QUICK[section]
+        if quick is not None and quick.isinstance_python(entry):
+            continue
         try:
             LoadDocument.model_validate({section: [entry]})
         except ValidationError as exc:
@@ -216,6 +227,9 @@ class _Check:
         match item:
             case ("entry", name, index, entry):
                 if self._wants(name):
+                    quick = None if self.keep else _QUICK[name]
+                    if quick is not None and quick.isinstance_python(entry):
+                        return
                     try:
                         model = _ENTRIES[name].validate_python(entry)
                     except ValidationError as exc:
@@ -256,6 +270,11 @@ _ENTRIES: dict[str, TypeAdapter[Any]] = {
     name: TypeAdapter(get_args(LoadDocument.model_fields[name].annotation)[0]) for name in SECTION_NAMES
 }
 """Each section's entry type (``list[ContractEntry]`` -> ``ContractEntry``), to validate entries alone."""
+_QUICK: dict[str, SchemaValidator | None] = {
+    name: quick_check(get_args(LoadDocument.model_fields[name].annotation)[0]) for name in SECTION_NAMES
+}
+"""Each section's quick check (:mod:`ms_prcs.load.quick`): an entry it accepts, the models accept, so
+an entry of a file that is only validated (not kept for loading) goes through the models only if not."""
 
 
 def _streamed(path: Path, keep: bool) -> LoadDocument:

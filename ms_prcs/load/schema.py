@@ -55,6 +55,7 @@ from ms_prcs.inputs import (
     Name,
     Text,
     Whole,
+    empty,
     fail,
     kind,
 )
@@ -111,7 +112,7 @@ class RoleEntry(Entry):
 class UserEntry(Entry):
     user: Annotated[str, Key(USER)]
     name: Annotated[str, Text(DESCR)] = ""
-    roles: list[Annotated[str, Name(ROLE)]] = []
+    roles: list[Annotated[str, Name(ROLE)]] = empty(list)
 
 
 class ClassificationEntry(Entry):
@@ -130,7 +131,7 @@ class ProjectActivityEntry(Entry):
     activity: Annotated[str, Key(ACTIVITY)]
     descr: Annotated[str, Text(DESCR)] = ""
     active: Annotated[bool, FLAG] = True
-    history: list[ActivityStatusEntry] = []
+    history: list[ActivityStatusEntry] = empty(list)
 
 
 # --- milestone templates, contracts, milestones, conditions ---------------------------------------------
@@ -154,7 +155,7 @@ class MilestoneTemplateEntry(Entry):
     descr: Annotated[str, Text(DESCR)] = ""
     required: Annotated[RequiredConditions, Choice(REQUIRED)] | None = None
     classification: Annotated[str, Text(CLASSIFICATION)] | None = None
-    conditions: list[ConditionEntry] = []
+    conditions: list[ConditionEntry] = empty(list)
 
 
 class LineEntry(Entry):
@@ -172,7 +173,7 @@ class MilestoneEntry(Entry):
     est_date: Annotated[dt.date, DATE] | None = None
     classification: Annotated[str, Text(CLASSIFICATION)] | None = None
     status: Annotated[MilestoneStatus, Choice(LOADABLE_MILESTONE_STATUSES)] | None = None
-    conditions: list[ConditionEntry] = []
+    conditions: list[ConditionEntry] = empty(list)
 
 
 class ContractEntry(Entry):
@@ -181,9 +182,9 @@ class ContractEntry(Entry):
     customer: Annotated[str, Text(CUSTOMER)] = ""
     currency: Annotated[str, CURRENCY] | None = None
     status: Annotated[ContractStatus, Choice(CONTRACT_STATUSES)] | None = None
-    attributes: Annotated[dict[str, str], VALUES] = {}
-    lines: list[LineEntry] = []
-    milestones: list[MilestoneEntry] = []
+    attributes: Annotated[dict[str, str], VALUES] = empty(dict)
+    lines: list[LineEntry] = empty(list)
+    milestones: list[MilestoneEntry] = empty(list)
 
 
 # --- billing and revenue plans -------------------------------------------------------------------------
@@ -222,7 +223,7 @@ class PlanEntry(Entry):
     type: Annotated[PlanType, Choice(PLAN_TYPES)] | None = None
     descr: Annotated[str, Text(DESCR)] = ""
     status: Annotated[str, Choice(PLAN_STATUSES)] | None = None
-    events: list[PlanEventEntry] = []
+    events: list[PlanEventEntry] = empty(list)
 
     @model_validator(mode="after")
     def _template_or_by_hand(self) -> PlanEntry:
@@ -243,13 +244,13 @@ class PlanEntry(Entry):
 class ApprovalRuleTemplateEntry(Entry):
     milestone_template: Annotated[str, Key(MILESTONE_ID)]
     seq: Annotated[int, Whole(1)]
-    roles: list[Annotated[str, Name(ROLE)]] = []
-    team_roles: list[Annotated[str, Name(ROLE)]] = []
-    users: list[Annotated[str, Name(USER)]] = []
+    roles: list[Annotated[str, Name(ROLE)]] = empty(list)
+    team_roles: list[Annotated[str, Name(ROLE)]] = empty(list)
+    users: list[Annotated[str, Name(USER)]] = empty(list)
     note_on_approve: Annotated[bool, FLAG] = False
     note_on_deny: Annotated[bool, FLAG] = False
     auto_approve: Annotated[bool, FLAG] = False
-    submit: list[Annotated[str, Name(DESCR)]] = []
+    submit: list[Annotated[str, Name(DESCR)]] = empty(list)
     on_approve: Annotated[str, Text(DESCR)] = ""
     on_deny: Annotated[str, Text(DESCR)] = ""
     complete_at_once: Annotated[bool, FLAG] = True
@@ -258,13 +259,13 @@ class ApprovalRuleTemplateEntry(Entry):
 class ApprovalRuleEntry(Entry):
     milestone: Annotated[str, MILESTONE_KEY]
     seq: Annotated[int, Whole(1)]
-    roles: list[Annotated[str, Name(ROLE)]] = []
-    team_roles: list[Annotated[str, Name(ROLE)]] = []
-    users: list[Annotated[str, Name(USER)]] = []
+    roles: list[Annotated[str, Name(ROLE)]] = empty(list)
+    team_roles: list[Annotated[str, Name(ROLE)]] = empty(list)
+    users: list[Annotated[str, Name(USER)]] = empty(list)
     note_on_approve: Annotated[bool, FLAG] = False
     note_on_deny: Annotated[bool, FLAG] = False
     auto_approve: Annotated[bool, FLAG] = False
-    submit: list[Annotated[str, Name(DESCR)]] = []
+    submit: list[Annotated[str, Name(DESCR)]] = empty(list)
     on_approve: Annotated[str, Text(DESCR)] = ""
     on_deny: Annotated[str, Text(DESCR)] = ""
     complete_at_once: Annotated[bool, FLAG] = True
@@ -345,7 +346,7 @@ class WebhookEntry(Entry):
     consumer: Annotated[str, Key(column_length(WebhookSubscription.consumer))]
     url: Annotated[str, Key(2000)]
     secret: Annotated[str, Key(column_length(WebhookSubscription.secret))]
-    kinds: list[Annotated[str, Name(DESCR)]] = []
+    kinds: list[Annotated[str, Name(DESCR)]] = empty(list)
     max_attempts: Annotated[int, Whole(1, 1000)] = 8
 
 

@@ -8,11 +8,10 @@ is never held whole: what is held is one entry and the read buffer.
   a buffer refilled from the file, with the same duplicate-key refusal and exact decimals as
   :func:`ms_prcs.load.reading.parse_json`; a syntax error says the same as ``json.loads`` would, with the
   line and column in the whole file.
-- YAML: libyaml's event parser (read incrementally from the file) with PyYAML's composer and the unique-key
-  safe constructor of :mod:`ms_prcs.load.reading`, composing and constructing one entry at a time. Anchors
-  stay known for the whole document (an alias may point at an earlier entry), so a file that anchors much
-  holds what it anchors. Nesting is counted while composing and refused past ``MAX_DEPTH``, before
-  recursion could be deep.
+- YAML: libyaml's event parser (read incrementally from the file), each entry's values built straight
+  from its events with the load files' loader's rules (:mod:`ms_prcs.load.yaml_values`). Anchors stay
+  known for the whole document (an alias may point at an earlier entry), so a file that anchors much holds
+  what it anchors. Nesting is counted while building and refused past ``MAX_DEPTH``.
 
 What the readers yield (:data:`Item`): ``("key", name)`` for each top-level key, ``("entry", name, index,
 entry)`` for each entry of a list, ``("value", name, value)`` for a section that is not a plain list (read
@@ -29,11 +28,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
-from yaml.composer import Composer
-from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.resolver import BaseResolver, Resolver
+from yaml.constructor import ConstructorError
+from yaml.resolver import BaseResolver
 
 from contracts.errors import InvalidInput
+from ms_prcs.load.yaml_values import EventValues
 
 Item = tuple[Any, ...]
 """``("key", name)``, ``("entry", name, index, entry)``, ``("value", name, value)`` or ``("document", value)``."""
@@ -199,63 +198,15 @@ def _json_entries(reader: _JsonReader, name: str) -> Iterator[Item]:
 # --- YAML -------------------------------------------------------------------------------------------------
 
 
-class _YamlReader(_CParser, Composer, SafeConstructor, Resolver):  # type: ignore[misc]
-    """libyaml's events and PyYAML's composer (which works on any parser's events), constructing one node
-    at a time; :func:`yaml_items` subclasses it with the load files' constructors and resolvers (keys given
-    twice refused, dates left as text). Nesting is counted where collections are composed."""
-
-    max_depth = 32
-
-    def __init__(self, stream: IO[str]) -> None:
-        _CParser.__init__(self, stream)
-        Composer.__init__(self)
-        SafeConstructor.__init__(self)
-        Resolver.__init__(self)
-        self.depth = 0
-
-    def _deeper(self) -> None:
-        self.depth += 1
-        if self.depth > self.max_depth:
-            mark = getattr(self.peek_event(), "start_mark", None)
-            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-            raise InvalidInput(f"nested deeper than {self.max_depth} levels{where}")
-
-    def compose_sequence_node(self, anchor: Any) -> Any:
-        self._deeper()
-        node = super().compose_sequence_node(anchor)
-        self.depth -= 1
-        return node
-
-    def compose_mapping_node(self, anchor: Any) -> Any:
-        self._deeper()
-        node = super().compose_mapping_node(anchor)
-        self.depth -= 1
-        return node
-
-    def construct(self, node: Any) -> Any:
-        return self.construct_document(node)
-
-
-def yaml_items(path: Path, handle: IO[str], constructor: type[Any], max_depth: int) -> Iterator[Item]:
-    """The items of a YAML load file (see the module's docstring); ``constructor`` is the load files'
-    loader class, whose constructors and resolvers are used on each entry's nodes."""
-    reader_class = type(
-        "LoadFileReader",
-        (_YamlReader,),
-        {
-            "max_depth": max_depth,
-            "yaml_constructors": constructor.yaml_constructors,
-            "yaml_multi_constructors": constructor.yaml_multi_constructors,
-            "yaml_implicit_resolvers": constructor.yaml_implicit_resolvers,
-            "yaml_path_resolvers": constructor.yaml_path_resolvers,
-        },
-    )
-    reader: Any = reader_class(handle)
+def yaml_items(path: Path, handle: IO[str], loader: type[Any], max_depth: int) -> Iterator[Item]:
+    """The items of a YAML load file (see the module's docstring); ``loader`` is the load files' loader
+    class, whose resolvers and constructors give each entry's values (:mod:`ms_prcs.load.yaml_values`)."""
+    parser: Any = _CParser(handle)
     try:
         try:
-            yield from _yaml_document(reader)
+            yield from _yaml_document(parser, EventValues(parser, loader, max_depth))
         finally:
-            reader.dispose()
+            parser.dispose()
     except yaml.YAMLError as exc:
         raise InvalidInput(f"{path}: not valid YAML: {exc}") from exc
     except InvalidInput as exc:
@@ -265,54 +216,46 @@ def yaml_items(path: Path, handle: IO[str], constructor: type[Any], max_depth: i
 
 
 def _plain(event: Any, kind: str) -> bool:
-    """A collection without anchor or tag: one the reader may walk itself instead of composing it."""
+    """A collection without anchor or tag: one the reader may walk itself instead of building it whole."""
     return event.anchor is None and event.tag in (None, "!", getattr(BaseResolver, kind))
 
 
-def _yaml_document(reader: Any) -> Iterator[Item]:
-    reader.get_event()  # stream start
-    if reader.check_event(yaml.StreamEndEvent):
+def _yaml_document(parser: Any, values: EventValues) -> Iterator[Item]:
+    parser.get_event()  # stream start
+    if parser.check_event(yaml.StreamEndEvent):
         yield ("document", None)
         return
-    document = reader.get_event()
-    if reader.check_event(yaml.MappingStartEvent) and _plain(reader.peek_event(), "DEFAULT_MAPPING_TAG"):
-        reader.get_event()
-        reader.depth = 1
+    document = parser.get_event()
+    if parser.check_event(yaml.MappingStartEvent) and _plain(parser.peek_event(), "DEFAULT_MAPPING_TAG"):
+        parser.get_event()
         seen: set[Any] = set()
-        while not reader.check_event(yaml.MappingEndEvent):
-            key_node = reader.compose_node(None, None)
-            name = reader.construct(key_node)
+        while not parser.check_event(yaml.MappingEndEvent):
+            name = values.build(1)
             if not isinstance(name, Hashable):
                 raise ConstructorError(
-                    "while constructing a mapping",
-                    document.start_mark,
-                    "found unhashable key",
-                    key_node.start_mark,
+                    "while constructing a mapping", document.start_mark, "found unhashable key", values.mark
                 )
             if name in seen:
-                raise ConstructorError(None, None, f"key {name!r} is given twice", key_node.start_mark)
+                raise ConstructorError(None, None, f"key {name!r} is given twice", values.mark)
             seen.add(name)
             yield ("key", name)
-            if reader.check_event(yaml.SequenceStartEvent) and _plain(
-                reader.peek_event(), "DEFAULT_SEQUENCE_TAG"
+            if parser.check_event(yaml.SequenceStartEvent) and _plain(
+                parser.peek_event(), "DEFAULT_SEQUENCE_TAG"
             ):
-                reader.get_event()
-                reader.depth = 2
+                parser.get_event()
                 index = 0
-                while not reader.check_event(yaml.SequenceEndEvent):
-                    yield ("entry", name, index, reader.construct(reader.compose_node(None, None)))
+                while not parser.check_event(yaml.SequenceEndEvent):
+                    yield ("entry", name, index, values.build(2))
                     index += 1
-                reader.get_event()
-                reader.depth = 1
+                parser.get_event()
             else:
-                yield ("value", name, reader.construct(reader.compose_node(None, None)))
-        reader.get_event()
-        reader.depth = 0
+                yield ("value", name, values.build(1))
+        parser.get_event()
     else:
-        yield ("document", reader.construct(reader.compose_node(None, None)))
-    reader.get_event()  # document end
-    if not reader.check_event(yaml.StreamEndEvent):
-        event = reader.get_event()
+        yield ("document", values.build(0))
+    parser.get_event()  # document end
+    if not parser.check_event(yaml.StreamEndEvent):
+        event = parser.get_event()
         raise yaml.composer.ComposerError(
             "expected a single document in the stream",
             document.start_mark,
