@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import FrameType
 from zoneinfo import ZoneInfo
 
 from jobs.config import JobSpec
 from jobs.runner import run_job
+from jobs.signals import stop_on_signals
 from jobs.timing import next_fire
 from ms_prcs.settings import Settings
 
@@ -115,23 +113,6 @@ def build(specs: Iterable[JobSpec], settings: Settings, should_stop: Callable[[]
             assert spec.every_minutes is not None  # JobSpec holds exactly one of them
             add_every(scheduler, spec.every_minutes, spec.name, action)
     return scheduler
-
-
-@contextmanager
-def stop_on_signals() -> Iterator[threading.Event]:
-    """An event set by SIGINT or SIGTERM while the block runs (the handlers before are put back after)."""
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s: the run in flight stops after its chunk", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def run_schedule(

@@ -6,6 +6,7 @@ Exit codes: 0 done; 1 refused by a rule; 2 usage or input error; 3 a run finishe
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from typing import Any
 
 import click
@@ -18,7 +19,18 @@ from ms_prcs.settings import Settings
 
 
 class MsPrcsGroup(click.Group):
-    """Turns every MsPrcsError into ``Error: <message>`` on stderr and its exit code (``--debug`` re-raises)."""
+    """Turns every MsPrcsError into ``Error: <message>`` on stderr and its exit code (``--debug`` re-raises),
+    and imports a command's module when the command is first asked for (:data:`COMMANDS`)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and self is main and cmd_name in COMMANDS:
+            import_module(f"ms_prcs.cli.{COMMANDS[cmd_name]}")
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        if self is main:
+            load_all()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -66,40 +78,48 @@ def main(ctx: click.Context, db: str | None, user: str | None, json_output: bool
     ctx.call_on_close(lambda: ctx.obj._engine.dispose() if ctx.obj._engine is not None else None)
 
 
-def _register() -> None:
-    """Command modules register themselves on import; keeping the list here makes the CLI's shape visible."""
-    from ms_prcs.cli import (  # noqa: F401
-        admin,
-        alerts,
-        approvals,
-        bu,
-        classification,
-        condition,
-        contracts,
-        demo,
-        event,
-        feed,
-        gate,
-        holds,
-        load,
-        milestones,
-        optional,
-        plans,
-        projects,
-        report,
-        role,
-        run,
-        runs,
-        schedule,
-        service,
-        templates,
-        user,
-        webhooks,
-        workqueue,
-    )
+COMMANDS: dict[str, str] = {
+    "alerts": "alerts",
+    "approval": "approvals",
+    "bu": "bu",
+    "classification": "classification",
+    "condition": "condition",
+    "contract": "contracts",
+    "demo": "demo",
+    "event": "event",
+    "feed": "feed",
+    "gate": "gate",
+    "hold": "holds",
+    "inbox": "approvals",
+    "init": "admin",
+    "load": "load",
+    "milestone": "milestones",
+    "optional": "optional",
+    "plan": "plans",
+    "project": "projects",
+    "queue": "workqueue",
+    "report": "report",
+    "role": "role",
+    "run": "run",
+    "runs": "runs",
+    "schedule": "schedule",
+    "serve": "service",
+    "template": "templates",
+    "token": "service",
+    "user": "user",
+    "webhook": "webhooks",
+}
+"""Each top-level command and the module of ``ms_prcs.cli`` that defines it (registering itself on
+:data:`main` when imported). The modules are imported only when their command is asked for: ``ms-prcs
+run`` does not import the service, the reports or pandas, which made every command's start about twice as
+long. ``tests/cli/test_help.py`` checks this list against what the modules register."""
 
 
-_register()
+def load_all() -> None:
+    """Import every command module (the help's list, the docs' CLI reference and the tests read them all)."""
+    for module in sorted(set(COMMANDS.values())):
+        import_module(f"ms_prcs.cli.{module}")
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -16,7 +16,7 @@ import click
 
 from contracts.errors import InvalidInput, JobAlreadyRan
 from contracts.keys import ContractKey, MilestoneKey
-from jobs.scheduler import stop_on_signals
+from jobs.signals import stop_on_signals
 from ms_prcs.cli import main
 from ms_prcs.cli.context import AppContext, json_option, pass_app
 from ms_prcs.cli.output import format_table, print_json

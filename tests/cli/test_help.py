@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from ms_prcs.cli import main
+from ms_prcs.cli.full import main
 
 
 def walk(
@@ -66,3 +69,39 @@ def test_every_command_has_help(path: tuple[str, ...], command: click.Command) -
     assert "Usage: " in result.output
     first_line = command.help.strip().splitlines()[0]  # type: ignore[union-attr]
     assert " ".join(first_line.split()[:3]) in " ".join(result.output.split())
+
+
+def test_every_command_is_found_where_the_lazy_list_says() -> None:
+    """``ms_prcs.cli.COMMANDS`` names each top-level command's module (imported when the command is asked
+    for): every module's commands are listed, under the module that defines them, and nothing else."""
+    from ms_prcs.cli import COMMANDS
+
+    defined = {
+        name: command.callback.__module__ for name, command in main.commands.items() if command.callback
+    }
+    assert defined == {name: f"ms_prcs.cli.{module}" for name, module in COMMANDS.items()}
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    """``ms-prcs run`` starts without the other commands, the service, pandas and the load files' loaders."""
+    probe = (
+        "import sys\n"
+        "from ms_prcs.cli import main\n"
+        "try:\n"
+        "    main(['run', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('ms_prcs.cli.') or m in"
+        " ('ms_prcs.service', 'ms_prcs.load.files', 'pandas', 'fastapi')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
+    loaded = out.stdout.strip().splitlines()[-1]
+    assert loaded == str(
+        ["ms_prcs.cli.context", "ms_prcs.cli.output", "ms_prcs.cli.params", "ms_prcs.cli.run"]
+    )

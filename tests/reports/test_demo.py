@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from ms_prcs.cli import main
+from ms_prcs.cli.full import main
 
 
 def demo_command() -> click.Command:
