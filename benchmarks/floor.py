@@ -62,6 +62,7 @@ from contracts.schema import table_of
 from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, ConditionType, MilestoneStatus
 from ms_prcs.db import make_engine
+from ms_prcs.engine.tables import run_session
 
 MET, PENDING = registry.MET, registry.PENDING
 CAPPED = 3
@@ -229,10 +230,6 @@ def _refuse_unsupported(conn: sa.Connection) -> None:
 
 
 def _create_tables(conn: sa.Connection) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(
-            "PRAGMA temp_store = MEMORY"
-        )  # as the engine's scratch tables (tables.in_memory)
     for table in TABLES:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
         conn.execute(CreateTable(table))
@@ -422,8 +419,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     engine = make_engine(args.db)
     started = time.perf_counter()
-    with engine.begin() as conn:
-        stats = run_floor(conn, args.as_of, audit_and_feed=not args.no_audit_feed)
+    with engine.connect() as conn:
+        run_session(conn)  # the engine's connection settings (one transaction: its checkpoints are moot)
+        with conn.begin():
+            stats = run_floor(conn, args.as_of, audit_and_feed=not args.no_audit_feed)
     seconds = time.perf_counter() - started
     engine.dispose()
     print(json.dumps({**stats.__dict__, "total_s": round(seconds, 3)}))

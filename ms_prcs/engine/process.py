@@ -91,7 +91,7 @@ def process(
         # Steps decide what to do next by how many rows an INSERT .. SELECT wrote; SQLAlchemy keeps that
         # count for INSERTs only when asked.
         conn.execution_options(preserve_rowcount=True)
-        tables.in_memory(conn)
+        tables.run_session(conn)
         if control.dry_run:
             with conn.begin() as txn:
                 scope = resolve(conn, control)

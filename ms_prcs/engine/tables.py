@@ -63,18 +63,33 @@ CHUNK_DONE = _temp(
 ALL = (CANDIDATES, EVALUATED, BLOCKED_CONDITIONS, PASS_MILESTONES, DONE, CHUNK_DONE)
 
 
-def in_memory(conn: sa.Connection) -> None:
-    """SQLite: keep the scratch tables in memory. They hold ids of one chunk (a few megabytes at most), and a
-    temporary file would be written at every chunk for nothing. SQLite refuses the change inside a
-    transaction that already uses temporary storage, so this runs first, and is only a preference."""
+WAL_CHECKPOINT_PAGES = 20_000
+"""SQLite pages (80 MB of 4 KiB pages) the write-ahead log of a run's connection grows to before a commit
+checkpoints it into the database, instead of SQLite's 1,000."""
+
+
+def run_session(conn: sa.Connection) -> None:
+    """SQLite settings of a run's connection, set before its first transaction (SQLite refuses some inside
+    one): both are preferences, a refusal changes nothing.
+
+    - The scratch tables in memory: they hold ids of one chunk (a few megabytes at most), and a temporary
+      file would be written at every chunk for nothing.
+    - A larger checkpoint interval (:data:`WAL_CHECKPOINT_PAGES`). A run commits every chunk, and with the
+      default every commit past 4 MB of log copied the log into the database: the pages every chunk changes
+      again (the indexes' rightmost pages, the StatusChange and feed tables' last pages) were copied and
+      synced once a chunk. Measured at 1M milestones, three runs each: 20.3 s instead of 23.6 s in process,
+      system CPU 2.3 s instead of 3.7 s. Readers are not held up by a longer log; the log file keeps its
+      largest size on disk afterwards (up to about 80 MB).
+    """
     if conn.dialect.name != "sqlite":
         return
-    try:
-        conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
-    except sa.exc.OperationalError:
-        pass
-    finally:
-        conn.rollback()
+    for pragma in ("temp_store = MEMORY", f"wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}"):
+        try:
+            conn.exec_driver_sql(f"PRAGMA {pragma}")
+        except sa.exc.OperationalError:
+            pass
+        finally:
+            conn.rollback()
 
 
 def create(conn: sa.Connection) -> None:

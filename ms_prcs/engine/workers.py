@@ -217,7 +217,7 @@ def _on_connection(
 
     with SqlStatements.for_run(engine, settings) as sql, engine.connect() as conn:
         conn.execution_options(preserve_rowcount=True)
-        tables.in_memory(conn)
+        tables.run_session(conn)
         with conn.begin():
             tables.create(conn)
             units = runlock.units_to_lock(conn, scope.lock_units())
