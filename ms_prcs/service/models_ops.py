@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from billing_plans.feed import BillingHandout  # the feed's own record: one field list
 from ms_prcs.service.models import Body, Id, Stamp
 
 # --- approvals and the inbox --------------------------------------------------------------------------
@@ -162,15 +163,6 @@ class FeedPage(BaseModel):
 
 class Ack(Body):
     through: int = Field(ge=0, le=2**63 - 1, description="The last cursor processed (inclusive).")
-
-
-class BillingHandout(BaseModel):
-    cursor: int
-    event: str
-    amount: Decimal | None
-    currency: str | None
-    claimed: bool
-    status: str
 
 
 class AckResult(BaseModel):

@@ -53,12 +53,11 @@ def ack(consumer: Consumer, body: Ack, caller: ConsumerReader, ctx: Service) -> 
     ``claimed`` are this consumer's to bill (``POST /events/{key}/bill``)."""
     with ctx.transaction() as session:
         result = services.ack(session, consumer, body.through, caller.who())
-    billing = [vars(b) for b in result.billing]
     return AckResult(
         consumer=result.consumer,
         previous=result.previous,
         acked_through=result.acked_through,
         entries=result.entries,
         claimed=[b.event for b in result.claimed],
-        billing_events=billing,  # type: ignore[arg-type]  # validated into BillingHandout
+        billing_events=list(result.billing),
     )
