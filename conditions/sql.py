@@ -29,6 +29,7 @@ import hashlib
 import json
 import math
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -193,6 +194,7 @@ class SqlReader:
         self.dialect = engine.dialect.name
         self._role = role
         self._conn: sa.Connection | None = None
+        self._watchdog: _Watchdog | None = None
 
     def __enter__(self) -> SqlReader:
         return self
@@ -201,6 +203,9 @@ class SqlReader:
         self.close()
 
     def close(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.close()
         conn, self._conn = self._conn, None
         if conn is None:
             return
@@ -228,6 +233,7 @@ class SqlReader:
             try:
                 if self.dialect == "sqlite":
                     _sqlite_guard(conn)
+                    self._watchdog = _Watchdog(conn.connection.dbapi_connection)
             except BaseException:
                 conn.invalidate()
                 conn.close()
@@ -259,8 +265,10 @@ class SqlReader:
         self, statement: ValidatedSql, candidates: Sequence[Candidate], as_of: datetime.date, timeout_s: float
     ) -> list[int]:
         conn = self._connection()
+        watchdog = self._watchdog
+        assert watchdog is not None
         met: list[int] = []
-        with _Watchdog(conn, timeout_s) as watchdog:
+        with watchdog.armed(timeout_s):
             try:
                 for batch in _sqlite_batches(candidates):
                     query = evaluation_query(statement, batch, as_of, "sqlite")
@@ -342,35 +350,60 @@ def _sqlite_guard(conn: sa.Connection) -> None:
 
 
 class _Watchdog:
-    """Interrupts the SQLite connection's running statement at the deadline, from a timer thread.
+    """Interrupts the SQLite connection's running statement at its deadline, from one thread per connection.
 
     ``sqlite3_interrupt`` is the one SQLite call meant to be made from another thread; it is checked at
-    every jump of the virtual machine. The lock makes sure it fires only while the statement runs, never
-    on a later statement of the connection.
+    every jump of the virtual machine. The thread lives as long as the reader's connection and sleeps until
+    a statement arms it: starting a timer thread per statement cost close to a millisecond each, and a run
+    of a million milestones evaluates about a thousand statements. The interrupt is made under the lock that
+    :meth:`armed` disarms under, so it fires only while the statement it was armed for runs, never on a
+    later statement of the connection.
     """
 
-    def __init__(self, conn: sa.Connection, timeout_s: float) -> None:
-        self._raw: Any = conn.connection.dbapi_connection
-        self._lock = threading.Lock()
-        self._running = True
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._wake = threading.Condition()
+        self._deadline: float | None = None
+        self._closed = False
         self.fired = False
-        self._timer = threading.Timer(timeout_s, self._fire)
-        self._timer.daemon = True
+        self._thread = threading.Thread(target=self._watch, name="ms-prcs-sql-watchdog", daemon=True)
+        self._thread.start()
 
-    def _fire(self) -> None:
-        with self._lock:
-            if self._running:
+    @contextmanager
+    def armed(self, timeout_s: float) -> Iterator[None]:
+        """Interrupt what the connection runs if it is still inside this block ``timeout_s`` from now."""
+        with self._wake:
+            if self._closed:
+                raise RuntimeError("the SQL watchdog is closed")
+            self.fired = False
+            self._deadline = time.monotonic() + timeout_s
+            self._wake.notify()  # the thread may be sleeping towards a later deadline, or none
+        try:
+            yield
+        finally:
+            with self._wake:  # no notify: waking at the stale deadline, the thread finds none and sleeps on
+                self._deadline = None
+
+    def _watch(self) -> None:
+        with self._wake:
+            while not self._closed:
+                if self._deadline is None:
+                    self._wake.wait()
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._wake.wait(left)
+                    continue
+                self._deadline = None
                 self.fired = True
                 self._raw.interrupt()
 
-    def __enter__(self) -> _Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        with self._lock:
-            self._running = False
-        self._timer.cancel()
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._deadline = None
+            self._wake.notify()
+        self._thread.join()
 
 
 def _reason(err: DBAPIError) -> str:

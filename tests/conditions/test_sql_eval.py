@@ -10,11 +10,14 @@ and the time limits hold by themselves.
 from __future__ import annotations
 
 import datetime
+import sqlite3
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from conditions.sql import SQLITE_MAX_EXPR_DEPTH, SqlConditionFailed, SqlReader, evaluation_query
+from conditions.sql import SQLITE_MAX_EXPR_DEPTH, SqlConditionFailed, SqlReader, _Watchdog, evaluation_query
 from conditions.sql_rules import ValidatedSql, validate_sql
 from tests.conditions.sql_eval_db import (
     AS_OF,
@@ -134,19 +137,75 @@ def test_slow_statement_times_out(reader: SqlReader, db: Db) -> None:
     assert reader.met(smuggled(slow_ok), CANDIDATES[:1], AS_OF, 5) == [10]
 
 
+def _slow_few_steps(rows: int = 100_000_000) -> str:
+    """About 4 ms a row of randomblob calls, each a single step: only the watchdog can cut it short."""
+    return (
+        f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows})"
+        " SELECT 1 FROM c WHERE length(randomblob(900000)) + length(randomblob(900000)) = 0"
+    )
+
+
+_SLOW_OK = (  # about a second of work that ends by itself and is met
+    "WITH RECURSIVE cnt(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM cnt WHERE x < 1500000)"
+    " SELECT 1 FROM cnt WHERE x = 1500000"
+)
+
+
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_sqlite_watchdog_stops_a_statement_of_few_slow_steps(reader: SqlReader, db: Db) -> None:
     """Each row costs two calls of a megabyte each: SQLite's progress handler, which counts virtual machine
     steps, would wait for a thousand of them; the watchdog interrupts at the deadline."""
-    sql = (
-        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000)"
-        " SELECT 1 FROM c WHERE length(randomblob(900000)) + length(randomblob(900000)) = 0"
-    )
     started = time.monotonic()
     with pytest.raises(SqlConditionFailed, match=r"timed out after 1s"):
-        reader.met(smuggled(sql), CANDIDATES, AS_OF, 1.0)
+        reader.met(smuggled(_slow_few_steps()), CANDIDATES, AS_OF, 1.0)
     assert time.monotonic() - started < 6.0  # without the watchdog: minutes; the margin is for a loaded CI
     assert met(reader, "WHERE :contract_num = 'K2'") == [20]  # the interrupt is spent
+
+
+def _watchdog_threads() -> int:
+    return sum(thread.name == "ms-prcs-sql-watchdog" for thread in threading.enumerate())
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_sqlite_reader_keeps_one_watchdog_thread_for_all_its_statements(reader: SqlReader, db: Db) -> None:
+    """A thread per statement cost about a millisecond each; the reader starts one and stops it at close."""
+    before = _watchdog_threads()
+    for _ in range(20):
+        assert met(reader, "WHERE :contract_num = 'K2'") == [20]
+    assert _watchdog_threads() == before + 1
+    reader.close()
+    assert _watchdog_threads() == before
+
+
+def test_sqlite_watchdog_never_fires_once_its_block_is_left(tmp_path: Path) -> None:
+    """Armed for 0.2 s around a quick statement, then left: a slow statement run afterwards on the same
+    connection, outside any armed block, outlasts that deadline and must not be cut by it."""
+    raw = sqlite3.connect(tmp_path / "watchdog.db")
+    watchdog = _Watchdog(raw)
+    try:
+        with watchdog.armed(0.2):
+            assert raw.execute("SELECT 1").fetchall() == [(1,)]
+        started = time.monotonic()
+        assert raw.execute(_SLOW_OK).fetchall() == [(1,)]
+        assert time.monotonic() - started > 0.3, (
+            "the statement must outlast the old deadline to show anything"
+        )
+        assert not watchdog.fired
+    finally:
+        watchdog.close()
+        raw.close()
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_sqlite_watchdog_takes_an_earlier_deadline_than_the_one_it_slept_towards(
+    reader: SqlReader, db: Db
+) -> None:
+    """After a statement armed for a minute, one armed for half a second is still cut at half a second."""
+    assert reader.met(smuggled("SELECT 1"), CANDIDATES[:1], AS_OF, 60) == [10]
+    started = time.monotonic()
+    with pytest.raises(SqlConditionFailed, match=r"timed out after 0\.5s"):  # uncut: 10 s or more, no row
+        reader.met(smuggled(_slow_few_steps(3000)), CANDIDATES, AS_OF, 0.5)
+    assert time.monotonic() - started < 5.0
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
