@@ -1,7 +1,7 @@
 """The benchmark runner: the engine against the honest floor (``benchmarks.floor``), on the same data.
 
 ``python -m benchmarks.run --milestones 100000 [--pg-url URL] [--sqlite-path P] [--seed S] [--units U]
-[--mix standard|date|sql] [--skip-sqlite] [--json FILE]``
+[--mix standard|date|sql] [--skip-sqlite] [--repeat N] [--json FILE]``
 
 The data is generated once per backend (SQLite: one file, copied; PostgreSQL: one database, cloned with
 ``CREATE DATABASE .. TEMPLATE``), so every phase starts from identical rows: the floor, the floor without
@@ -11,6 +11,12 @@ run left (the fewest statements that decide what the rerun decides: the rerun's 
 clock from outside (interpreter start included), with the child's CPU seconds and peak RSS from
 ``os.wait4``; on a PostgreSQL server on this host, also the server's CPU seconds (every process of the
 cluster, from ``/proc``), so client plus server is the whole cost.
+
+This machine's speed drifts by 10-20 % within minutes (a virtual machine on a shared host), so with
+``--repeat N`` every phase runs N times, interleaved (floor, engine, rerun, ... then again), each time on
+fresh copies of the generated data. The table shows medians with the smallest and largest figure in
+brackets, and each ratio is the median of the repeats' own ratios (a phase against the floor of the same
+repeat, measured a few seconds apart), which a slow spell shifts far less than one run can.
 
 Afterwards the end states are compared (:mod:`benchmarks.endstate`): every milestone's and condition's
 id, status and completion date, the StatusChange rows and the feed entries' contents, engine against floor
@@ -24,10 +30,12 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,48 +188,85 @@ def _has_workers_option() -> bool:
     return "--workers" in probe.stdout
 
 
-def _report(backend: str, n: int, generated: Phase, phases: list[Phase]) -> dict[str, Any]:
-    """A Markdown table: wall and CPU seconds, each against the floor's."""
-    floor = next(p for p in phases if p.name == FLOOR)
-    server = floor.server_cpu_s is not None
-    print(f"\n#### {backend}, {n:,} milestones (generate {generated.seconds:.1f} s)\n")
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _spread(values: list[float], digits: int = 2) -> str:
+    """``median`` alone for one repeat, ``median [min-max]`` for more: the spread is part of the figure."""
+    med = f"{_median(values):.{digits}f}"
+    if len(values) == 1:
+        return med
+    return f"{med} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
+
+
+def _ratios(phases: list[Phase], floors: list[Phase], cpu: bool) -> list[float]:
+    """Each repeat's phase against the floor of the same repeat: the two ran back to back, so a slow spell
+    of the machine slows both, and their ratio is steadier than a ratio of medians."""
+    if cpu:
+        return [p.total_cpu_s / f.total_cpu_s for p, f in zip(phases, floors, strict=True)]
+    return [p.seconds / f.seconds for p, f in zip(phases, floors, strict=True)]
+
+
+def _report(backend: str, n: int, generated: Phase, runs: dict[str, list[Phase]]) -> dict[str, Any]:
+    """A Markdown table: wall and CPU seconds, each against the floor's (medians over the repeats, with
+    the smallest and largest in brackets when there were several)."""
+    floors = runs[FLOOR]
+    repeats = len(floors)
+    server = floors[0].server_cpu_s is not None
+    print(
+        f"\n#### {backend}, {n:,} milestones (generate {generated.seconds:.1f} s"
+        + (f"; median of {repeats} interleaved repeats [min-max]" if repeats > 1 else "")
+        + ")\n"
+    )
     head = "| phase | wall s | × floor | CPU s (client" + (" + server" if server else "") + ") | × floor |"
     print(head + " peak RSS |")
     print("|---|---:|---:|---:|---:|---:|")
-    figures: dict[str, Any] = {"backend": backend, "milestones": n, "generate_s": round(generated.seconds, 2)}
-    for phase in phases:
-        cpu = (
-            f"{phase.total_cpu_s:.2f} ({phase.cpu_s:.2f} + {phase.server_cpu_s:.2f})"
-            if phase.server_cpu_s is not None
-            else f"{phase.cpu_s:.2f}"
-        )
-        wall_x, cpu_x = phase.seconds / floor.seconds, phase.total_cpu_s / floor.total_cpu_s
+    figures: dict[str, Any] = {
+        "backend": backend,
+        "milestones": n,
+        "repeats": repeats,
+        "generate_s": round(generated.seconds, 2),
+    }
+    for name, phases in runs.items():
+        cpu = _spread([p.total_cpu_s for p in phases])
+        if server:
+            client = _median([p.cpu_s for p in phases])
+            on_server = _median([p.server_cpu_s or 0.0 for p in phases])
+            cpu += f" ({client:.2f} + {on_server:.2f})"
+        wall_x, cpu_x = _ratios(phases, floors, cpu=False), _ratios(phases, floors, cpu=True)
+        rss = max(p.max_rss_mib for p in phases)
         print(
-            f"| {phase.name} | {phase.seconds:.2f} | {wall_x:.2f} | {cpu} | {cpu_x:.2f} |"
-            f" {phase.max_rss_mib:.0f} MiB |"
+            f"| {name} | {_spread([p.seconds for p in phases])} | {_spread(wall_x)} | {cpu} |"
+            f" {_spread(cpu_x)} | {rss:.0f} MiB |"
         )
-        figures[phase.name] = {
-            "seconds": round(phase.seconds, 2),
-            "x_floor": round(wall_x, 2),
-            "cpu_s": round(phase.cpu_s, 2),
-            "server_cpu_s": None if phase.server_cpu_s is None else round(phase.server_cpu_s, 2),
-            "cpu_x_floor": round(cpu_x, 2),
-            "peak_rss_mib": round(phase.max_rss_mib),
+        figures[name] = {
+            "seconds": [round(p.seconds, 2) for p in phases],
+            "x_floor": round(_median(wall_x), 3),
+            "cpu_s": [round(p.cpu_s, 2) for p in phases],
+            "server_cpu_s": None if not server else [round(p.server_cpu_s or 0.0, 2) for p in phases],
+            "cpu_x_floor": round(_median(cpu_x), 3),
+            "peak_rss_mib": round(rss),
         }
-    runs = {p.name: p for p in phases}
     if ENGINE in runs and RERUN in runs:
         run = runs[ENGINE]
         print(
-            f"\nrerun / run: {runs[RERUN].seconds / run.seconds:.1%} wall, {runs[RERUN].total_cpu_s / run.total_cpu_s:.1%} CPU"
+            f"\nrerun / run: {_median(_ratios(runs[RERUN], run, cpu=False)):.1%} wall,"
+            f" {_median(_ratios(runs[RERUN], run, cpu=True)):.1%} CPU"
         )
         if FLOOR_RERUN in runs:
-            again = runs[FLOOR_RERUN]
             print(
-                f"floor of the rerun / run: {again.seconds / run.seconds:.1%} wall,"
-                f" {again.total_cpu_s / run.total_cpu_s:.1%} CPU"
+                f"floor of the rerun / run: {_median(_ratios(runs[FLOOR_RERUN], run, cpu=False)):.1%} wall,"
+                f" {_median(_ratios(runs[FLOOR_RERUN], run, cpu=True)):.1%} CPU"
             )
+    if WORKERS2 in runs and ENGINE in runs:
+        one = runs[ENGINE]
+        print(
+            f"2 workers / 1 worker: {_median(_ratios(runs[WORKERS2], one, cpu=False)):.2f} wall,"
+            f" {_median(_ratios(runs[WORKERS2], one, cpu=True)):.2f} CPU (client + server)"
+        )
     try:
-        stats = json.loads(floor.output)
+        stats = json.loads(floors[-1].output)
         print(
             f"floor: {stats['statements']} statements ({stats['sql_statements']} SQL-condition statements,"
             f" {stats['passes']} chain links), {stats['milestones']:,} milestones and {stats['conditions']:,}"
@@ -255,30 +300,37 @@ def bench_sqlite(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     base = Path(args.sqlite_path)
     base.parent.mkdir(parents=True, exist_ok=True)
     copies = {key: Path(f"{base}.{key}") for key in ("floor", "bare", "engine", "again")}
-    for path in (base, *copies.values()):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    def remove(*paths: Path) -> None:
+        for path in paths:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    remove(base, *copies.values())
     generated = measure("generate", _generate_argv(f"sqlite:///{base}", args))
-    for key in ("floor", "bare", "engine"):
-        shutil.copyfile(base, copies[key])
     url = {key: f"sqlite:///{path}" for key, path in copies.items()}
-    phases = [
-        measure(FLOOR, _floor_argv(url["floor"])),
-        measure(FLOOR_BARE, _floor_argv(url["bare"], bare=True)),
-        measure(ENGINE, _engine_argv(url["engine"])),
-    ]
-    shutil.copyfile(copies["engine"], copies["again"])  # the run's process has ended: no WAL left behind
-    phases += [measure(RERUN, _engine_argv(url["engine"])), measure(FLOOR_RERUN, _floor_argv(url["again"]))]
-    figures = _report("SQLite", args.milestones, generated, phases)
+    runs: dict[str, list[Phase]] = defaultdict(list)
+    for repeat in range(args.repeat):
+        if args.repeat > 1:
+            print(f"  repeat {repeat + 1} of {args.repeat}", flush=True)
+        remove(*copies.values())
+        for key in ("floor", "bare", "engine"):
+            shutil.copyfile(base, copies[key])
+        runs[FLOOR].append(measure(FLOOR, _floor_argv(url["floor"])))
+        runs[FLOOR_BARE].append(measure(FLOOR_BARE, _floor_argv(url["bare"], bare=True)))
+        runs[ENGINE].append(measure(ENGINE, _engine_argv(url["engine"])))
+        shutil.copyfile(copies["engine"], copies["again"])  # the run's process has ended: no WAL left behind
+        runs[RERUN].append(measure(RERUN, _engine_argv(url["engine"])))
+        runs[FLOOR_RERUN].append(measure(FLOOR_RERUN, _floor_argv(url["again"])))
+    figures = _report("SQLite", args.milestones, generated, runs)
+    # the last repeat's databases (every repeat starts from the same file and does the same work)
     expected = _end_state(url["floor"])
     ok = _check(expected, _end_state(url["engine"]), "engine vs floor")
     ok = _check(expected, _end_state(url["again"]), "floor after the run vs floor") and ok
     bare = _end_state(url["bare"], audit_and_feed=False)
     ok = _check({k: expected[k] for k in bare}, bare, "floor without audit/feed vs floor") and ok
     if not args.keep:
-        for path in (base, *copies.values()):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        remove(base, *copies.values())
     return figures, ok
 
 
@@ -300,27 +352,27 @@ def bench_postgres(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     recreate(names["base"])
     generated = measure("generate", _generate_argv(url(names["base"]), args))
     workers = _has_workers_option()
-    for key in ("floor", "bare", "w1", "w2") if workers else ("floor", "bare", "w1"):
-        recreate(names[key], names["base"])
-        # The SQL conditions' role is per database (named after it): a clone needs its own, or every SQL
-        # condition of the engine's run fails and stays Ready (``ms-prcs init`` does the same).
-        clone = make_engine(url(names[key]))
-        upgrade(clone)
-        clone.dispose()
     clock = ServerClock(url(names["base"]))
-    phases = [
-        measure(FLOOR, _floor_argv(url(names["floor"])), clock),
-        measure(FLOOR_BARE, _floor_argv(url(names["bare"]), bare=True), clock),
-        measure(ENGINE, _engine_argv(url(names["w1"])), clock),
-    ]
-    recreate(names["again"], names["w1"])
-    phases += [
-        measure(RERUN, _engine_argv(url(names["w1"])), clock),
-        measure(FLOOR_RERUN, _floor_argv(url(names["again"])), clock),
-    ]
-    if workers:
-        phases.append(measure(WORKERS2, _engine_argv(url(names["w2"]), 2), clock))
-    figures = _report("PostgreSQL", args.milestones, generated, phases)
+    runs: dict[str, list[Phase]] = defaultdict(list)
+    for repeat in range(args.repeat):
+        if args.repeat > 1:
+            print(f"  repeat {repeat + 1} of {args.repeat}", flush=True)
+        for key in ("floor", "bare", "w1", "w2") if workers else ("floor", "bare", "w1"):
+            recreate(names[key], names["base"])
+            # The SQL conditions' role is per database (named after it): a clone needs its own, or every SQL
+            # condition of the engine's run fails and stays Ready (``ms-prcs init`` does the same).
+            clone = make_engine(url(names[key]))
+            upgrade(clone)
+            clone.dispose()
+        runs[FLOOR].append(measure(FLOOR, _floor_argv(url(names["floor"])), clock))
+        runs[FLOOR_BARE].append(measure(FLOOR_BARE, _floor_argv(url(names["bare"]), bare=True), clock))
+        runs[ENGINE].append(measure(ENGINE, _engine_argv(url(names["w1"])), clock))
+        recreate(names["again"], names["w1"])
+        runs[RERUN].append(measure(RERUN, _engine_argv(url(names["w1"])), clock))
+        runs[FLOOR_RERUN].append(measure(FLOOR_RERUN, _floor_argv(url(names["again"])), clock))
+        if workers:
+            runs[WORKERS2].append(measure(WORKERS2, _engine_argv(url(names["w2"]), 2), clock))
+    figures = _report("PostgreSQL", args.milestones, generated, runs)
     if not workers:
         print("2 workers: not measured (ms-prcs run has no --workers option)")
     expected = _end_state(url(names["floor"]))
@@ -354,7 +406,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the databases for a look afterwards")
     parser.add_argument("--json", dest="json_path", help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure every phase this many times, interleaved, each on fresh copies; report medians",
+    )
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be 1 or more")
     print(
         f"ms-prcs benchmark: {args.milestones:,} milestones, mix {args.mix}, seed {args.seed}, {args.units}"
         f" units; {_machine()} at start",
