@@ -251,7 +251,13 @@ class MilestoneCondition(ConditionFields, Base):
     __table_args__ = (
         UniqueConstraint("milestone_pk", "condition_seq"),
         Index("ix_milestone_condition_ref", "ref_milestone_pk"),
-        Index("ix_milestone_condition_status_type", "condition_status", "condition_type"),
+        # milestone_pk third: a chunk's Ready SQL conditions are one range of it (migration 0012)
+        Index(
+            "ix_milestone_condition_status_type_milestone",
+            "condition_status",
+            "condition_type",
+            "milestone_pk",
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     milestone_pk: Mapped[int] = mapped_column(ForeignKey("milestone.id"))

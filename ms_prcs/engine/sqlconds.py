@@ -37,7 +37,6 @@ from conditions.sql_rules import SqlRules, ValidatedSql, validate_sql
 from contracts.errors import SqlRuleError
 from contracts.models import Contract, Milestone, MilestoneCondition
 from contracts.schema import table_of
-from contracts.sql_hints import plain
 from contracts.status import ConditionStatus, ConditionType
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import RunMessage, Severity
@@ -202,12 +201,12 @@ class SqlStatements:
             self.reader = SqlReader(ctx.conn.engine)
         return self.reader
 
-    def _pending(self, ctx: RunContext, after: int, size: int) -> list[_Row]:
-        """The Ready SQL conditions of the milestones the next chunk takes, ordered as the messages are."""
-        conn = ctx.conn
-        if self._any_pending is None:  # a run without SQL conditions pays one index probe, not one per chunk
+    def _any_ready(self, ctx: RunContext) -> bool:
+        """Whether the database has a Ready SQL condition at all: a run without any pays one index probe,
+        not a window read per chunk."""
+        if self._any_pending is None:
             self._any_pending = (
-                conn.scalar(
+                ctx.conn.scalar(
                     sa.select(_c.c.id)
                     .where(
                         _c.c.condition_status == ConditionStatus.READY,
@@ -217,15 +216,27 @@ class SqlStatements:
                 )
                 is not None
             )
-        if not self._any_pending:
+        return self._any_pending
+
+    def _pending(self, ctx: RunContext, after: int, size: int) -> list[_Row]:
+        """The Ready SQL conditions of the milestones the next chunk takes, ordered as the messages are."""
+        if not self._any_ready(ctx):
             return []
+        conn = ctx.conn
+        # The window's last milestone (the chunk's, when nothing changes in between): one keyset read of
+        # the milestones, as the chunk's own. Its SQL conditions are then one range of the status and type
+        # index (milestone_pk is its third column): not a probe of every condition of every milestone of
+        # the chunk, which costs as much as the chunk's own verdicts to find its few SQL conditions.
         window = (
-            sa.select(_m.c.id.label("milestone_pk"))
+            sa.select(_m.c.id)
             .where(_m.c.id > after, processed_by_run(ctx, _m), ctx.scope.predicate(_m))
             .order_by(_m.c.id)
             .limit(size)
             .subquery("ms_prcs_sql_window")
         )
+        last = conn.scalar(sa.select(sa.func.max(window.c.id)))
+        if last is None:
+            return []
         rows = conn.execute(
             sa.select(
                 _c.c.id,
@@ -236,15 +247,14 @@ class SqlStatements:
                 _m.c.milestone_num,
                 _c.c.condition_seq,
             )
-            .select_from(
-                # plain(): walk the window and probe the big tables by key
-                window.join(_c, _c.c.milestone_pk == plain(window.c.milestone_pk))
-                .join(_m, _m.c.id == _c.c.milestone_pk)
-                .join(_k, _k.c.id == _m.c.contract_pk)
-            )
+            .select_from(_c.join(_m, _m.c.id == _c.c.milestone_pk).join(_k, _k.c.id == _m.c.contract_pk))
             .where(
-                plain(_c.c.condition_status) == ConditionStatus.READY,
+                _c.c.condition_status == ConditionStatus.READY,
                 _c.c.condition_type == ConditionType.SQL,
+                _c.c.milestone_pk > after,
+                _c.c.milestone_pk <= last,
+                processed_by_run(ctx, _m),
+                ctx.scope.predicate(_m),
             )
             .order_by(_c.c.milestone_pk, _c.c.condition_seq)
         )

@@ -35,7 +35,7 @@ from sqlalchemy import event
 from benchmarks.generate import AS_OF, generate
 from contracts.models import Milestone
 from ms_prcs.approvals.models import MilestoneWorkflow
-from ms_prcs.engine import RunControl, complete, process
+from ms_prcs.engine import RunControl, complete, process, sqlconds
 from ms_prcs.settings import Settings
 
 MILESTONES = 20_000
@@ -188,6 +188,12 @@ def test_no_chunk_or_chain_pass_statement_scans_a_big_table(
     with capturing(engine) as captured:
         monkeypatch.setattr(process_module, "_chunk", _in_phase(captured, "chunk", process_module._chunk))
         monkeypatch.setattr(complete, "chain_pass", _in_phase(captured, "chain pass", complete.chain_pass))
+        # the Ready SQL conditions of each chunk's window, read before the chunk's transaction
+        window = sqlconds.SqlStatements._pending
+        monkeypatch.setattr(sqlconds.SqlStatements, "_pending", _in_phase(captured, "sql window", window))
+        monkeypatch.setattr(
+            sqlconds.SqlStatements, "_any_ready", _in_phase(captured, None, sqlconds.SqlStatements._any_ready)
+        )
         # whether the run has Milestone conditions or workflow steps at all: asked once per run, not per pass
         monkeypatch.setattr(complete, "_present", _in_phase(captured, None, complete._present))
         # small chunks: many of them, and chains crossing their boundaries, as in a large run
@@ -195,7 +201,7 @@ def test_no_chunk_or_chain_pass_statement_scans_a_big_table(
     assert result.chunks >= 9 and result.passes > result.chunks  # chains were followed across passes
     assert result.milestones_completed > MILESTONES // 3
     phases = {phase for phase, _bad in captured.plans.values()}
-    assert phases == {"chunk", "chain pass"}
+    assert phases == {"chunk", "chain pass", "sql window"}
     scans = {
         f"[{phase}] {' '.join(statement.split())[:160]}": bad
         for statement, (phase, bad) in captured.plans.items()
