@@ -293,12 +293,14 @@ class SqlReader:
         millis = max(1, math.ceil(timeout_s * 1000))
         try:
             with _rolled_back(conn):
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                conn.execute(
-                    sa.text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": f"{millis}ms"}
-                )
+                # The three guards in one round trip (a run sends them for every statement of every
+                # chunk): read only, the time limit, the role. Only the role can fail (missing, or not
+                # granted to the connecting user); ``millis`` is an int and the role is quoted.
                 try:
-                    conn.exec_driver_sql(f"SET LOCAL ROLE {_quote(role)}")
+                    conn.exec_driver_sql(
+                        f"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {int(millis)};"
+                        f" SET LOCAL ROLE {_quote(role)}"
+                    )
                 except DBAPIError as err:
                     raise SqlConditionFailed(
                         statement.source,
