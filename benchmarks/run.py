@@ -188,13 +188,9 @@ def _has_workers_option() -> bool:
     return "--workers" in probe.stdout
 
 
-def _median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def _spread(values: list[float], digits: int = 2) -> str:
     """``median`` alone for one repeat, ``median [min-max]`` for more: the spread is part of the figure."""
-    med = f"{_median(values):.{digits}f}"
+    med = f"{statistics.median(values):.{digits}f}"
     if len(values) == 1:
         return med
     return f"{med} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
@@ -231,8 +227,8 @@ def _report(backend: str, n: int, generated: Phase, runs: dict[str, list[Phase]]
     for name, phases in runs.items():
         cpu = _spread([p.total_cpu_s for p in phases])
         if server:
-            client = _median([p.cpu_s for p in phases])
-            on_server = _median([p.server_cpu_s or 0.0 for p in phases])
+            client = statistics.median([p.cpu_s for p in phases])
+            on_server = statistics.median([p.server_cpu_s or 0.0 for p in phases])
             cpu += f" ({client:.2f} + {on_server:.2f})"
         wall_x, cpu_x = _ratios(phases, floors, cpu=False), _ratios(phases, floors, cpu=True)
         rss = max(p.max_rss_mib for p in phases)
@@ -242,28 +238,28 @@ def _report(backend: str, n: int, generated: Phase, runs: dict[str, list[Phase]]
         )
         figures[name] = {
             "seconds": [round(p.seconds, 2) for p in phases],
-            "x_floor": round(_median(wall_x), 3),
+            "x_floor": round(statistics.median(wall_x), 3),
             "cpu_s": [round(p.cpu_s, 2) for p in phases],
             "server_cpu_s": None if not server else [round(p.server_cpu_s or 0.0, 2) for p in phases],
-            "cpu_x_floor": round(_median(cpu_x), 3),
+            "cpu_x_floor": round(statistics.median(cpu_x), 3),
             "peak_rss_mib": round(rss),
         }
     if ENGINE in runs and RERUN in runs:
         run = runs[ENGINE]
         print(
-            f"\nrerun / run: {_median(_ratios(runs[RERUN], run, cpu=False)):.1%} wall,"
-            f" {_median(_ratios(runs[RERUN], run, cpu=True)):.1%} CPU"
+            f"\nrerun / run: {statistics.median(_ratios(runs[RERUN], run, cpu=False)):.1%} wall,"
+            f" {statistics.median(_ratios(runs[RERUN], run, cpu=True)):.1%} CPU"
         )
         if FLOOR_RERUN in runs:
             print(
-                f"floor of the rerun / run: {_median(_ratios(runs[FLOOR_RERUN], run, cpu=False)):.1%} wall,"
-                f" {_median(_ratios(runs[FLOOR_RERUN], run, cpu=True)):.1%} CPU"
+                f"floor of the rerun / run: {statistics.median(_ratios(runs[FLOOR_RERUN], run, cpu=False)):.1%} wall,"
+                f" {statistics.median(_ratios(runs[FLOOR_RERUN], run, cpu=True)):.1%} CPU"
             )
     if WORKERS2 in runs and ENGINE in runs:
         one = runs[ENGINE]
         print(
-            f"2 workers / 1 worker: {_median(_ratios(runs[WORKERS2], one, cpu=False)):.2f} wall,"
-            f" {_median(_ratios(runs[WORKERS2], one, cpu=True)):.2f} CPU (client + server)"
+            f"2 workers / 1 worker: {statistics.median(_ratios(runs[WORKERS2], one, cpu=False)):.2f} wall,"
+            f" {statistics.median(_ratios(runs[WORKERS2], one, cpu=True)):.2f} CPU (client + server)"
         )
     try:
         stats = json.loads(floors[-1].output)
