@@ -34,6 +34,18 @@ def processed_by_run(ctx: RunContext, m: sa.FromClause) -> sa.ColumnElement[bool
     return sa.or_(plain(m.c.status) == MilestoneStatus.READY, m.c.completed_by_run == ctx.marker)
 
 
+def next_chunk(ctx: RunContext, after: int, limit: int) -> sa.Select[tuple[int]]:
+    """The ids of the milestones the next chunk takes: the next ``limit`` in scope with an id above
+    ``after`` that the run processes (:func:`processed_by_run`). The one definition, for the chunk itself
+    (:func:`pick_candidates`) and for the read of its SQL conditions before its transaction."""
+    return (
+        sa.select(_m.c.id)
+        .where(_m.c.id > after, processed_by_run(ctx, _m), ctx.scope.predicate(_m))
+        .order_by(_m.c.id)
+        .limit(limit)
+    )
+
+
 def pick_candidates(ctx: RunContext, after: int, limit: int) -> tuple[int, int, int]:
     """Fill CANDIDATES with the next ``limit`` milestones in scope with an id above ``after`` that the run
     processes (:func:`processed_by_run`).
@@ -43,12 +55,7 @@ def pick_candidates(ctx: RunContext, after: int, limit: int) -> tuple[int, int, 
     when its turn comes.
     """
     conn = ctx.conn
-    ready = (
-        sa.select(_m.c.id)
-        .where(_m.c.id > after, processed_by_run(ctx, _m), ctx.scope.predicate(_m))
-        .order_by(_m.c.id)
-        .limit(limit)
-    )
+    ready = next_chunk(ctx, after, limit)
     count = conn.execute(CANDIDATES.insert().from_select(["milestone_pk"], ready)).rowcount
     if not count:
         return 0, 0, 0

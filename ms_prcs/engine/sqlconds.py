@@ -40,7 +40,7 @@ from contracts.schema import table_of
 from contracts.status import ConditionStatus, ConditionType
 from ms_prcs.engine.context import RunContext
 from ms_prcs.engine.control import RunMessage, Severity
-from ms_prcs.engine.evaluate import processed_by_run
+from ms_prcs.engine.evaluate import next_chunk, processed_by_run
 from ms_prcs.engine.tables import EVALUATED, MET, PENDING
 from ms_prcs.settings import Settings
 
@@ -84,7 +84,7 @@ class SqlStatements:
     _failed: dict[str, str] = field(default_factory=dict)
     _spent_s: float = 0.0
     _budget_noted: bool = False
-    _any_pending: bool | None = None
+    _has_ready_sql: bool | None = None
 
     @classmethod
     def for_run(cls, engine: sa.Engine, settings: Settings) -> SqlStatements:
@@ -204,8 +204,8 @@ class SqlStatements:
     def _any_ready(self, ctx: RunContext) -> bool:
         """Whether the database has a Ready SQL condition at all: a run without any pays one index probe,
         not a window read per chunk."""
-        if self._any_pending is None:
-            self._any_pending = (
+        if self._has_ready_sql is None:
+            self._has_ready_sql = (
                 ctx.conn.scalar(
                     sa.select(_c.c.id)
                     .where(
@@ -216,7 +216,7 @@ class SqlStatements:
                 )
                 is not None
             )
-        return self._any_pending
+        return self._has_ready_sql
 
     def _pending(self, ctx: RunContext, after: int, size: int) -> list[_Row]:
         """The Ready SQL conditions of the milestones the next chunk takes, ordered as the messages are."""
@@ -227,13 +227,7 @@ class SqlStatements:
         # the milestones, as the chunk's own. Its SQL conditions are then one range of the status and type
         # index (milestone_pk is its third column): not a probe of every condition of every milestone of
         # the chunk, which costs as much as the chunk's own verdicts to find its few SQL conditions.
-        window = (
-            sa.select(_m.c.id)
-            .where(_m.c.id > after, processed_by_run(ctx, _m), ctx.scope.predicate(_m))
-            .order_by(_m.c.id)
-            .limit(size)
-            .subquery("ms_prcs_sql_window")
-        )
+        window = next_chunk(ctx, after, size).subquery("ms_prcs_sql_window")
         last = conn.scalar(sa.select(sa.func.max(window.c.id)))
         if last is None:
             return []
